@@ -1,0 +1,53 @@
+# Two commands do all the set-up on a fresh Debian 12 machine (as root):
+#   make demo   boot the cluster fleet in the lab and converge the stack on it
+#   make test   linters, unit tests, and the integration tests on booted lab hosts
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := systemd-container mmdebstrap tinyproxy iproute2 openssh-client openssl curl \
+	util-linux
+TOPOLOGY ?= cluster
+
+.PHONY: deps venv demo test lint unit integration down clean
+
+deps: venv
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing >/dev/null; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/lab.in requirements/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check \
+		-r requirements/lab.in -c requirements/constraints.txt
+	touch $@
+
+demo: deps
+	$(BIN)/python -m labkit.demo --topology $(TOPOLOGY)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/yamllint -s .
+	find salt -name '*.sls' -print0 | xargs -0 $(BIN)/salt-lint
+
+unit: venv
+	$(BIN)/pytest tests/unit
+
+integration: deps
+	$(BIN)/pytest tests/integration
+
+test: deps lint
+	$(BIN)/pytest tests
+
+down: venv
+	./lab down
+
+clean: down
+	rm -rf $(VENV)

@@ -1,0 +1,150 @@
+"""The salt-master on the machine that drives the lab's minions, and the salt-ssh roster.
+
+The master serves ``salt/``, ``examples/`` and the custom module folders straight from the
+checkout, and ``pillar/`` as its pillar root, so an edit is live at the next run. It listens on
+the bridge address only.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from labkit import cgroups, paths
+from labkit.util import LabError, run
+
+EXTMODS = paths.MASTER / "extmods"
+CUSTOM_MODULE_DIRS = ("_modules", "_states", "_grains", "_beacons", "_runners", "_utils")
+
+
+def venv_bin(tool):
+    """The salt tool of the venv the lab itself runs from."""
+    path = Path(sys.executable).parent / tool
+    if not path.exists():
+        raise LabError(f"{tool} is missing from {path.parent}: run 'make venv'")
+    return str(path)
+
+
+def write_config():
+    """Write the master config, the custom-module file root and the roster's defaults."""
+    for sub in ("etc", "pki/master/minions", "log", "cache", "run"):
+        (paths.MASTER / sub).mkdir(parents=True, exist_ok=True)
+    # Custom module folders sit at the top of the checkout; Salt syncs them from a file root
+    # named _modules etc., so that root is a folder of links.
+    EXTMODS.mkdir(parents=True, exist_ok=True)
+    for name in CUSTOM_MODULE_DIRS:
+        link = EXTMODS / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        if (paths.REPO / name).is_dir():
+            link.symlink_to(paths.REPO / name)
+    conf = {
+        "root_dir": str(paths.MASTER),
+        "pki_dir": str(paths.MASTER / "pki/master"),
+        "cachedir": str(paths.MASTER / "cache"),
+        "sock_dir": str(paths.MASTER / "run/sock"),
+        "pidfile": str(paths.MASTER / "run/salt-master.pid"),
+        "log_file": str(paths.MASTER / "log/master"),
+        "key_logfile": str(paths.MASTER / "log/key"),
+        "log_level_logfile": "info",
+        "user": "root",
+        "interface": paths.GATEWAY,
+        "file_roots": {
+            "base": [str(paths.REPO / "salt"), str(paths.REPO / "examples"), str(EXTMODS)]
+        },
+        "pillar_roots": {"base": [str(paths.REPO / "pillar")]},
+        "roster_file": str(paths.ROSTER),
+        "known_hosts_file": str(paths.RUN / "ssh/known_hosts"),
+        "ssh_log_file": str(paths.MASTER / "log/ssh"),
+        "gather_job_timeout": 5,
+        "timeout": 10,
+        "state_output_diff": True,
+    }
+    (paths.MASTER_CONF_DIR / "master").write_text(
+        "# Written by the lab (labkit/master.py) at every 'up'.\n"
+        + yaml.safe_dump(conf, default_flow_style=False, sort_keys=True)
+    )
+
+
+def accept_key(minion_id, public_pem):
+    (paths.MASTER / "pki/master/minions" / minion_id).write_text(public_pem)
+
+
+def start():
+    logfile = open(paths.MASTER / "log/daemon.out", "ab")
+    subprocess.Popen(
+        [venv_bin("salt-master"), "-c", str(paths.MASTER_CONF_DIR)],
+        stdin=subprocess.DEVNULL,
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=lambda: cgroups.enter("master"),
+    )
+    logfile.close()
+    # The master writes its own key pair at start; minions need it published to connect.
+    deadline = time.monotonic() + 30
+    while not (paths.MASTER / "pki/master/master.pub").exists():
+        if time.monotonic() > deadline or not cgroups.pids("master"):
+            raise LabError(f"salt-master did not start; see {paths.MASTER / 'log/master'}")
+        time.sleep(0.2)
+
+
+def write_roster(hosts):
+    roster = {
+        h.name: {"host": h.address, "user": "root", "priv": str(paths.SSH_KEY), "timeout": 10}
+        for h in hosts
+    }
+    paths.ROSTER.write_text("# Written by the lab at every 'up'.\n" + yaml.safe_dump(roster))
+
+
+def salt_cmd(tool, args):
+    """The command line of a salt tool pointed at the lab's master."""
+    return [venv_bin(tool), "-c", str(paths.MASTER_CONF_DIR), *args]
+
+
+def ensure_ssh_key():
+    paths.SSH_KEY.parent.mkdir(parents=True, exist_ok=True)
+    if not paths.SSH_KEY.exists():
+        run(
+            [
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "wsp-lab",
+                "-f",
+                str(paths.SSH_KEY),
+            ]
+        )
+    return Path(str(paths.SSH_KEY) + ".pub").read_text()
+
+
+def gen_minion_key(workdir):
+    """An RSA key pair in the PEM forms salt reads; returns (private, public)."""
+    key = workdir / "minion.pem"
+    run(["openssl", "genrsa", "-out", str(key), "2048"])
+    pub = run(["openssl", "rsa", "-in", str(key), "-pubout"]).stdout
+    return key.read_text(), pub
+
+
+def gen_host_key(workdir, name):
+    key = workdir / f"ssh_host_ed25519_key_{name}"
+    for path in (key, Path(str(key) + ".pub")):
+        if path.exists():
+            path.unlink()
+    run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"root@{name}", "-f", str(key)])
+    return key.read_text(), Path(str(key) + ".pub").read_text()
+
+
+def cleanup_files():
+    shutil.rmtree(paths.MASTER, ignore_errors=True)
+    for path in (paths.ROSTER,):
+        if path.exists():
+            os.unlink(path)

@@ -1,0 +1,87 @@
+"""How the integration tests drive the lab: as an operator would, through the salt CLIs."""
+
+import json
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+from labkit import lab, master
+
+
+class Fleet:
+    """A booted topology. ``salt``/``salt_ssh`` return the parsed JSON of the command."""
+
+    def __init__(self, topology, suite=None):
+        self.topology = topology
+        self.hosts = {h.name: h for h in lab.up(topology, suite=suite)}
+
+    def down(self):
+        lab.teardown()
+
+    def _json(self, tool, args, timeout):
+        cmd = master.salt_cmd(tool, [*args, "--out=json", "--static"])
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        try:
+            return json.loads(result.stdout or "{}")
+        except ValueError as err:
+            raise AssertionError(
+                f"{tool} {' '.join(args)} gave no JSON (rc {result.returncode}):\n"
+                f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+            ) from err
+
+    def salt(self, *args, timeout=900):
+        return self._json("salt", args, timeout)
+
+    def salt_ssh(self, *args, timeout=900):
+        return self._json("salt-ssh", args, timeout)
+
+    def apply(self, target="*", *args, ssh=False, timeout=1200):
+        """Run state.apply; return {minion: [state results]} and fail on a non-dict return."""
+        call = self.salt_ssh if ssh else self.salt
+        out = call(target, "state.apply", *args, timeout=timeout)
+        results = {}
+        for minion, ret in out.items():
+            if ssh and isinstance(ret, dict) and "return" in ret:
+                ret = ret["return"]
+            assert isinstance(ret, dict), f"{minion}: state.apply did not run: {ret}"
+            results[minion] = list(ret.values())
+        return results
+
+    def sh(self, host, command):
+        """Run a shell command inside a host, as root; return the CompletedProcess."""
+        return self.hosts[host].exec("/bin/sh", "-c", command, timeout=120)
+
+
+def failures(results):
+    return {
+        m: [r for r in rs if r["result"] is False]
+        for m, rs in results.items()
+        if any(r["result"] is False for r in rs)
+    }
+
+
+def changes(results):
+    return {
+        m: [r["__id__"] for r in rs if r.get("changes")]
+        for m, rs in results.items()
+        if any(r.get("changes") for r in rs)
+    }
+
+
+def http_get(url, timeout=5):
+    """(status, body) of a GET; HTTP error statuses are returned, not raised."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def wait_for(predicate, seconds, interval=0.5):
+    deadline = time.monotonic() + seconds
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
