@@ -167,10 +167,11 @@ class Host:
         except OSError:
             return False
 
-    def stop(self, grace=10.0):
+    def stop(self, grace=5.0):
         pid = self.nspawn_pid()
         if pid is not None:
-            # nspawn turns SIGTERM into an orderly poweroff of the host.
+            # nspawn turns SIGTERM into an orderly poweroff; a host is thrown away after it, so
+            # one that takes longer than the grace period is killed.
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + grace
             while self.nspawn_pid() is not None and time.monotonic() < deadline:

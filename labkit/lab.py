@@ -139,9 +139,9 @@ def up(topology="cluster", suite=None, environment="staging"):
         with Phase("minions connect"):
             _wait_minions(hosts)
         with Phase("sync modules, pillar and mine"):
-            run(master.salt_cmd("salt", ["*", "saltutil.sync_all", "--out=quiet"]), timeout=120)
-            run(master.salt_cmd("salt", ["*", "saltutil.refresh_pillar", "--out=quiet"]))
-            run(master.salt_cmd("salt", ["*", "mine.update", "--out=quiet"]))
+            # One job for the three calls: custom modules, pillar, and the mine peers look up.
+            calls = ["saltutil.sync_all,saltutil.refresh_pillar,mine.update", ",,"]
+            run(master.salt_cmd("salt", ["*", *calls]), timeout=120)
     except BaseException:
         log("up failed: tearing down what was made")
         teardown()
@@ -189,6 +189,9 @@ def teardown():
     threads = [threading.Thread(target=h.stop) for h in hosts]
     for thread in threads:
         thread.start()
+    # The master and the proxy stop while the hosts power off.
+    cgroups.kill_all("master", grace=2.0)
+    cgroups.kill_all("proxy")
     for thread in threads:
         thread.join()
     # Whatever is left in the lab's cgroups (master, proxy, hosts of a lost state file) goes too.

@@ -20,10 +20,13 @@ class Fleet:
         lab.teardown()
 
     def _json(self, tool, args, timeout):
-        cmd = master.salt_cmd(tool, [*args, "--out=json", "--static"])
+        # Not --static: with salt 3008.4 it gives up on jobs that outlast the CLI timeout
+        # ("No return received") while the minion is still running them. Without it, each
+        # minion's return is printed as its own JSON document.
+        cmd = master.salt_cmd(tool, [*args, "--out=json"])
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         try:
-            return json.loads(result.stdout or "{}")
+            return parse_json_stream(result.stdout)
         except ValueError as err:
             raise AssertionError(
                 f"{tool} {' '.join(args)} gave no JSON (rc {result.returncode}):\n"
@@ -51,6 +54,19 @@ class Fleet:
     def sh(self, host, command):
         """Run a shell command inside a host, as root; return the CompletedProcess."""
         return self.hosts[host].exec("/bin/sh", "-c", command, timeout=120)
+
+
+def parse_json_stream(text):
+    """Merge the JSON documents that salt prints one after another into one dict."""
+    decoder, merged, pos = json.JSONDecoder(), {}, 0
+    text = text.strip()
+    while pos < len(text):
+        doc, end = decoder.raw_decode(text, pos)
+        merged.update(doc)
+        pos = end
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    return merged
 
 
 def failures(results):

@@ -1,0 +1,1 @@
+"""acoustic-lab: the demo WSGI application that the Salt formulas deploy."""

@@ -1,0 +1,9 @@
+# Production settings. No secrets here: postgres:app:password and redis:password must come
+# from the encrypted pillar, and the formulas stop with an error while they are missing.
+app:
+  gunicorn:
+    workers: 4
+  systemd:
+    memory_max: 1G
+redis:
+  maxmemory: 512mb

@@ -1,0 +1,5 @@
+# nginx as the load balancer in front of the app hosts.
+include:
+  - nginx.package
+  - nginx.config
+  - nginx.service

@@ -1,0 +1,5 @@
+# Redis as the app's cache, password protected and reachable only from app hosts.
+include:
+  - redis.package
+  - redis.config
+  - redis.service

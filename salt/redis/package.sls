@@ -1,0 +1,5 @@
+{%- from "redis/map.jinja" import redis with context %}
+
+redis-package:
+  pkg.installed:
+    - name: {{ redis.package }}
