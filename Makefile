@@ -10,7 +10,7 @@ APT_PACKAGES := systemd-container mmdebstrap tinyproxy iproute2 openssh-client o
 	util-linux
 TOPOLOGY ?= cluster
 
-.PHONY: deps venv demo test lint unit integration down clean
+.PHONY: deps venv demo test lint unit integration bench down clean
 
 deps: venv
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -51,3 +51,7 @@ down: venv
 
 clean: down
 	rm -rf $(VENV)
+
+BENCH_ARGS ?=
+bench: deps
+	$(BIN)/python -m tests.bench.lab_figures --topology $(TOPOLOGY) $(BENCH_ARGS)

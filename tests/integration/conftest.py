@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.integration.fleet import Fleet
+from labkit.driver import Fleet
 
 
 def pytest_collection_modifyitems(config, items):

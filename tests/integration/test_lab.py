@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from labkit import lab, paths
-from tests.integration.fleet import Fleet, failures
+from labkit.driver import Fleet, failures
 
 pytestmark = pytest.mark.topology("pair")
 

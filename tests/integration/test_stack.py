@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.integration.fleet import Fleet, changes, failures, http_get, wait_for
+from labkit.driver import Fleet, changes, failures, http_get, wait_for
 
 
 @pytest.fixture(scope="module", params=["single", "cluster"])

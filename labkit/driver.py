@@ -1,4 +1,8 @@
-"""How the integration tests drive the lab: as an operator would, through the salt CLIs."""
+"""Drive a booted lab as an operator would, through the salt CLIs: used by the demo and the tests.
+
+Nothing here knows a formula: it runs ``state.apply`` and reads what Salt reports, and looks at
+hosts from outside (HTTP) or from a root shell inside them.
+"""
 
 import json
 import subprocess
@@ -7,6 +11,7 @@ import urllib.error
 import urllib.request
 
 from labkit import lab, master
+from labkit.util import LabError
 
 
 class Fleet:
@@ -28,7 +33,7 @@ class Fleet:
         try:
             return parse_json_stream(result.stdout)
         except ValueError as err:
-            raise AssertionError(
+            raise LabError(
                 f"{tool} {' '.join(args)} gave no JSON (rc {result.returncode}):\n"
                 f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
             ) from err
@@ -47,7 +52,8 @@ class Fleet:
         for minion, ret in out.items():
             if ssh and isinstance(ret, dict) and "return" in ret:
                 ret = ret["return"]
-            assert isinstance(ret, dict), f"{minion}: state.apply did not run: {ret}"
+            if not isinstance(ret, dict):
+                raise LabError(f"{minion}: state.apply did not run: {ret}")
             results[minion] = list(ret.values())
         return results
 
