@@ -8,9 +8,15 @@ import pytest
 from labkit.driver import Fleet, changes, failures, http_get, wait_for
 
 
-@pytest.fixture(scope="module", params=["single", "cluster"])
+# The cluster on Debian 12, and the single host on both Debian 12 and Debian 13.
+@pytest.fixture(
+    scope="module",
+    params=[("single", "bookworm"), ("single", "trixie"), ("cluster", "bookworm")],
+    ids=lambda p: "-".join(p),
+)
 def stack(request):
-    fleet = Fleet(request.param)
+    topology, suite = request.param
+    fleet = Fleet(topology, suite=suite)
     fleet.first = fleet.apply()
     yield fleet
     fleet.down()
