@@ -21,6 +21,7 @@ from labkit.util import LabError, Phase, log, run
 
 TOPOLOGIES = Path(__file__).resolve().parent / "topologies"
 KNOWN_ROLES = {"web", "app", "db", "cache"}
+ENVIRONMENTS = ("staging", "production")
 REQUIRED_TOOLS = (
     "systemd-nspawn",
     "mmdebstrap",
@@ -68,6 +69,11 @@ def load_topology(name, suite=None, environment="staging"):
             host_name, address, spec.get("roles") or [], suite or spec.get("suite", "bookworm")
         )
         host.environment = spec.get("environment", environment)
+        if host.environment not in ENVIRONMENTS:
+            raise LabError(
+                f"{path.name}: host {host_name} has environment {host.environment!r}; "
+                f"expected one of {', '.join(ENVIRONMENTS)}"
+            )
         hosts.append(host)
     if not hosts:
         raise LabError(f"{path.name}: no hosts")
@@ -124,6 +130,7 @@ def up(topology="cluster", suite=None, environment="staging"):
             net.start_proxy()
         with Phase("salt-master"):
             master.write_config()
+            master.write_secrets()
             ssh_pub = master.ensure_ssh_key()
             master.start()
         with Phase("prepare hosts"):

@@ -5,6 +5,7 @@ checkout, and ``pillar/`` as its pillar root, so an edit is live at the next run
 the bridge address only.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,10 +15,13 @@ from pathlib import Path
 
 import yaml
 
-from labkit import cgroups, paths
+from labkit import cgroups, paths, secrets
 from labkit.util import LabError, run
 
 EXTMODS = paths.MASTER / "extmods"
+LAB_PILLAR = paths.RUN / "pillar"
+GPG_KEYDIR = paths.MASTER / "gpgkeys"
+LAB_SECRETS = paths.RUN / "lab-secrets.json"
 CUSTOM_MODULE_DIRS = ("_modules", "_states", "_grains", "_beacons", "_runners", "_utils")
 
 
@@ -56,7 +60,9 @@ def write_config():
         "file_roots": {
             "base": [str(paths.REPO / "salt"), str(paths.REPO / "examples"), str(EXTMODS)]
         },
-        "pillar_roots": {"base": [str(paths.REPO / "pillar")]},
+        # The checkout's pillar, then the lab's own encrypted secrets (labkit/secrets.py).
+        "pillar_roots": {"base": [str(paths.REPO / "pillar"), str(LAB_PILLAR)]},
+        "gpg_keydir": str(GPG_KEYDIR),
         "roster_file": str(paths.ROSTER),
         "known_hosts_file": str(paths.RUN / "ssh/known_hosts"),
         "ssh_log_file": str(paths.MASTER / "log/ssh"),
@@ -68,6 +74,18 @@ def write_config():
         "# Written by the lab (labkit/master.py) at every 'up'.\n"
         + yaml.safe_dump(conf, default_flow_style=False, sort_keys=True)
     )
+
+
+def write_secrets():
+    """Key pair and encrypted pillar of the lab; the drawn values go to a root-only file that
+    the tests read to check where secrets must not appear."""
+    fingerprint = secrets.make_keypair(GPG_KEYDIR)
+    try:
+        drawn = secrets.write_lab_secrets(LAB_PILLAR, GPG_KEYDIR, fingerprint)
+    finally:
+        secrets.stop_agent(GPG_KEYDIR)
+    LAB_SECRETS.touch(mode=0o600)
+    LAB_SECRETS.write_text(json.dumps(drawn))
 
 
 def accept_key(minion_id, public_pem):

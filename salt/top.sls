@@ -3,6 +3,8 @@
 # first, then the app, then the web tier), which is the order Salt applies them on a host that
 # plays several roles.
 base:
+  '*':
+    - validation
   'G@roles:db':
     - match: compound
     - postgres

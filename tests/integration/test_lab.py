@@ -32,6 +32,14 @@ def test_roles_reach_the_minion_as_grains(fleet):
         assert value["environment"] == "staging"
 
 
+def test_host_grains_describe_cloud_and_size(fleet):
+    grains = fleet.salt("node1", "grains.item", "cloud", "sizing", "virtual")["node1"]
+    assert grains["cloud"] == "none"
+    assert grains["virtual"] == "systemd-nspawn"
+    assert grains["sizing"]["cpus"] >= 1 and grains["sizing"]["gunicorn_workers"] >= 1
+    assert grains["sizing"]["meets_minimum"] is True
+
+
 def test_state_through_master_lands_on_the_host(fleet):
     results = fleet.salt(
         "node1", "state.single", "file.managed", "name=/etc/lab-probe", "contents=through-master"
