@@ -6,6 +6,7 @@ into the host's overlay before it boots, so nothing inside has to be changed aft
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -24,6 +25,7 @@ class Host:
         self.roles = list(roles)
         self.suite = suite
         self.dir = paths.HOSTS / name
+        self.machine = paths.MACHINE_PREFIX + name
         self.root = self.dir / "root"
 
     def as_dict(self):
@@ -88,7 +90,8 @@ class Host:
             "systemd-nspawn",
             "--boot",
             f"--directory={self.root}",
-            f"--machine={self.name}",
+            f"--machine={self.machine}",
+            f"--hostname={self.name}",
             f"--network-bridge={paths.BRIDGE}",
             # No machined and no systemd on the machine: do not register, keep our own cgroup.
             "--register=no",
@@ -178,6 +181,4 @@ class Host:
                 time.sleep(0.2)
         cgroups.kill_all(f"host-{self.name}")
         cgroups.remove(f"host-{self.name}")
-        Path(f"/run/systemd/nspawn/propagate/{self.name}").exists() and run(
-            ["rm", "-rf", f"/run/systemd/nspawn/propagate/{self.name}"], check=False
-        )
+        shutil.rmtree(f"/run/systemd/nspawn/propagate/{self.machine}", ignore_errors=True)

@@ -45,26 +45,29 @@ def load_topology(name, suite=None, environment="staging"):
     if not path.exists():
         raise LabError(f"unknown topology {name!r}: expected one of {', '.join(topology_names())}")
     data = yaml.safe_load(path.read_text()) or {}
-    subnet = ipaddress.ip_network(paths.SUBNET)
+    subnet = ipaddress.ip_network(paths.TOPOLOGY_SUBNET)
     hosts, seen = [], set()
     for host_name, spec in (data.get("hosts") or {}).items():
         address = str(spec.get("address", ""))
         try:
-            ok = ipaddress.ip_address(address) in subnet and address != paths.GATEWAY
+            # .1 is the gateway; .0 and .127 are the network and broadcast of the half.
+            ok = ipaddress.ip_address(address) in subnet
+            ok = ok and 2 <= int(address.rsplit(".", 1)[1]) <= 126
         except ValueError:
             ok = False
         if not ok or address in seen:
             raise LabError(
-                f"{path.name}: host {host_name} has address {address!r}; expected a "
-                f"unique address in {paths.SUBNET} other than {paths.GATEWAY}"
+                f"{path.name}: host {host_name} has address {address!r}; expected a unique "
+                f"host address in {paths.TOPOLOGY_SUBNET} other than 198.18.0.1"
             )
+        seen.add(address)
+        address = str(ipaddress.ip_address(address) + paths.ADDRESS_OFFSET)
         unknown = set(spec.get("roles") or []) - KNOWN_ROLES
         if unknown:
             raise LabError(
                 f"{path.name}: host {host_name} has unknown roles {sorted(unknown)}; "
                 f"expected some of {sorted(KNOWN_ROLES)}"
             )
-        seen.add(address)
         host = Host(
             host_name, address, spec.get("roles") or [], suite or spec.get("suite", "bookworm")
         )
@@ -208,12 +211,12 @@ def teardown():
     net.delete_bridge()
     propagate = Path("/run/systemd/nspawn/propagate")
     for host in hosts:
-        shutil.rmtree(propagate / host.name, ignore_errors=True)
+        shutil.rmtree(propagate / host.machine, ignore_errors=True)
     shutil.rmtree(paths.RUN, ignore_errors=True)
 
 
 def _unmount_all():
-    home = str(paths.HOME)
+    home = str(paths.RUN)
     for _ in range(3):
         mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
         ours = [m for m in mounts if m == home or m.startswith(home + "/")]

@@ -10,7 +10,15 @@ REPO = Path(__file__).resolve().parent.parent
 HOME = Path(os.environ.get("WSPLAB_HOME", "/var/lib/wsp-lab"))
 IMAGES = HOME / "images"
 PIP_CACHE = HOME / "cache" / "pip"
-RUN = HOME / "run"
+
+# Two labs can run side by side on one machine (say, two people or two test runs): slot 0, the
+# default, and slot 1 (WSPLAB_SLOT=1). Each slot has half of 198.18.0.0/24, its own bridge,
+# cgroup tree and run folder; topology addresses are written for slot 0 and shifted by 128 in
+# slot 1. Images and caches are shared.
+SLOT = int(os.environ.get("WSPLAB_SLOT", "0"))
+if SLOT not in (0, 1):
+    raise SystemExit(f"lab: error: WSPLAB_SLOT is {SLOT!r}; expected 0 or 1")
+RUN = HOME / ("run" if SLOT == 0 else f"run-slot{SLOT}")
 HOSTS = RUN / "hosts"
 MASTER = RUN / "master"
 MASTER_CONF_DIR = MASTER / "etc"
@@ -18,10 +26,14 @@ STATE_FILE = RUN / "lab.json"
 ROSTER = RUN / "roster"
 SSH_KEY = RUN / "ssh" / "id_ed25519"
 
-BRIDGE = "wsplab0"
-SUBNET = "198.18.0.0/24"
-GATEWAY = "198.18.0.1"
-PREFIX = 24
+BRIDGE = f"wsplab{SLOT}"
+SUBNET = f"198.18.0.{128 * SLOT}/25"
+GATEWAY = f"198.18.0.{128 * SLOT + 1}"
+PREFIX = 25
+ADDRESS_OFFSET = 128 * SLOT
+TOPOLOGY_SUBNET = "198.18.0.0/25"
 PROXY_PORT = 3128
-CGROUP_NAME = "wsplab"
+CGROUP_NAME = "wsplab" if SLOT == 0 else f"wsplab{SLOT}"
+# nspawn names each host's veth on the machine after it: names must differ between slots.
+MACHINE_PREFIX = "" if SLOT == 0 else f"s{SLOT}-"
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/systemd"), Path("/sys/fs/cgroup/unified"))

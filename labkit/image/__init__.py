@@ -6,6 +6,7 @@ the pinned minion requirements), so a change to any of them builds a new image a
 one is reused. The Debian mirror is read from the machine's own apt sources.
 """
 
+import fcntl
 import hashlib
 import os
 import re
@@ -83,6 +84,14 @@ def ensure_image(suite):
     """Return the root filesystem of ``suite``, building it first when it is not cached."""
     if suite not in SUITES:
         raise LabError(f"unknown suite {suite!r}: expected one of {', '.join(SUITES)}")
+    paths.IMAGES.mkdir(parents=True, exist_ok=True)
+    # Labs in both slots share the images: one builds while the other waits for it.
+    with open(paths.IMAGES / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _ensure_image_locked(suite)
+
+
+def _ensure_image_locked(suite):
     target = image_dir(suite)
     rootfs = target / "rootfs"
     if (target / "done").exists():
@@ -94,6 +103,7 @@ def ensure_image(suite):
     # looks finished; a half-built one is removed by the next try.
     partial = target.with_name(target.name + ".partial")
     if partial.exists():
+        _unmount_under(partial)
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
     paths.PIP_CACHE.mkdir(parents=True, exist_ok=True)
@@ -130,6 +140,13 @@ def ensure_image(suite):
     partial.rename(target)
     _prune_old_images(suite, keep=target)
     return target / "rootfs"
+
+
+def _unmount_under(folder):
+    """A build killed in its customize hook can leave the pip cache bound inside the root."""
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    for mountpoint in reversed([m for m in mounts if m.startswith(str(folder) + "/")]):
+        subprocess.run(["umount", "-l", mountpoint], check=False)
 
 
 def _prune_old_images(suite, keep):
