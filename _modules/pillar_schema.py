@@ -19,6 +19,8 @@ read by people and rendered into an SLS. A schema node is a mapping:
     The only values allowed.
 ``items``
     The node every element of a ``list`` must match.
+``nullable``
+    ``true`` when an empty value (YAML ``null``) is allowed, meaning "derive it".
 
 A ``secret`` is a string whose value never appears in a message.
 
@@ -145,6 +147,8 @@ def _check_scalar(path, value, node):
 
 def _check(path, value, node):
     kind = node.get("type", "dict" if "keys" in node else "str")
+    if value is None and node.get("nullable"):
+        return []
     if kind == "dict":
         if not isinstance(value, dict):
             return [_problem(path, value, node)]

@@ -32,6 +32,8 @@ REQUIRED_TOOLS = (
     "ssh",
     "ip",
     "mount",
+    "gpg",
+    "age-keygen",
 )
 
 

@@ -22,6 +22,7 @@ EXTMODS = paths.MASTER / "extmods"
 LAB_PILLAR = paths.RUN / "pillar"
 GPG_KEYDIR = paths.MASTER / "gpgkeys"
 LAB_SECRETS = paths.RUN / "lab-secrets.json"
+BACKUP_KEY = paths.RUN / "backup" / "age.key"
 CUSTOM_MODULE_DIRS = ("_modules", "_states", "_grains", "_beacons", "_runners", "_utils")
 
 
@@ -80,8 +81,9 @@ def write_secrets():
     """Key pair and encrypted pillar of the lab; the drawn values go to a root-only file that
     the tests read to check where secrets must not appear."""
     fingerprint = secrets.make_keypair(GPG_KEYDIR)
+    backup_recipient = secrets.make_backup_key(BACKUP_KEY)
     try:
-        drawn = secrets.write_lab_secrets(LAB_PILLAR, GPG_KEYDIR, fingerprint)
+        drawn = secrets.write_lab_secrets(LAB_PILLAR, GPG_KEYDIR, fingerprint, backup_recipient)
     finally:
         secrets.stop_agent(GPG_KEYDIR)
     LAB_SECRETS.touch(mode=0o600)

@@ -72,10 +72,30 @@ def _block(ciphertext, indent):
     return "|\n" + "".join(pad + line + "\n" for line in ciphertext.strip().splitlines())
 
 
-def write_lab_secrets(pillar_root, homedir, recipient):
+def make_backup_key(path):
+    """An age key pair for the database backups; returns the public key (the recipient).
+
+    The private key stays with the lab (an operator keeps it off the database host): backups
+    are encrypted on the host to the public key and only the key's holder can restore them.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    result = subprocess.run(["age-keygen", "-o", str(path)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise LabError(f"age-keygen failed: {result.stderr.strip()}")
+    for line in path.read_text().splitlines():
+        if line.startswith("# public key: "):
+            return line.split(": ", 1)[1].strip()
+    raise LabError(f"age-keygen wrote no public key to {path}")
+
+
+def write_lab_secrets(pillar_root, homedir, recipient, backup_recipient=None):
     """Write ``<env>/secrets/{postgres,redis}.sls`` for every environment; return the values.
 
-    The values are returned so that tests can look for them where they must not be.
+    The values are returned so that tests can look for them where they must not be. The
+    backup recipient, a public key, goes beside the database password in plain text.
     """
     drawn = {}
     for env in ENVIRONMENTS:
@@ -92,6 +112,11 @@ def write_lab_secrets(pillar_root, homedir, recipient):
             head
             + "postgres:\n  app:\n    password: "
             + _block(encrypt(homedir, recipient, db_password), 6)
+            + (
+                f"  backup:\n    recipients:\n      - {backup_recipient}\n"
+                if backup_recipient
+                else ""
+            )
         )
         (folder / "redis.sls").write_text(
             head + "redis:\n  password: " + _block(encrypt(homedir, recipient, cache_password), 4)

@@ -6,3 +6,7 @@ app:
     memory_max: 256M
 redis:
   maxmemory: 64mb
+postgres:
+  # Lab hosts see the whole machine's memory; a fixed shared_buffers keeps five of them small.
+  tuning:
+    shared_buffers_mb: 256

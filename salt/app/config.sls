@@ -39,7 +39,7 @@ app-env-file:
     - context:
         database: {{ {
             'host': database_host,
-            'port': postgres.port,
+            'port': postgres.pgbouncer.port,
             'name': postgres.app.database,
             'user': postgres.app.user,
             'password': postgres.app.password | string,

@@ -35,3 +35,18 @@ postgres-app-database:
     - db_port: {{ postgres.port }}
     - require:
       - postgres_user: postgres-app-role
+
+# The database is the app's alone: no other role may even connect to it.
+postgres-app-database-private:
+  cmd.run:
+    - name: >-
+        psql -v ON_ERROR_STOP=1 -qc
+        'REVOKE ALL ON DATABASE "{{ postgres.app.database }}" FROM PUBLIC'
+    - runas: postgres
+    - unless: >-
+        test "$(psql -tAc "SELECT count(*) FROM pg_database, aclexplode(datacl) a
+        WHERE datname = '{{ postgres.app.database }}' AND a.grantee = 0")" = 0
+        && test -n "$(psql -tAc "SELECT datacl FROM pg_database
+        WHERE datname = '{{ postgres.app.database }}'")"
+    - require:
+      - postgres_database: postgres-app-database

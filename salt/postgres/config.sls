@@ -1,5 +1,6 @@
 {%- from "postgres/map.jinja" import postgres with context %}
 {%- from "common/peers.jinja" import peers with context %}
+{%- from "postgres/sizes.jinja" import sizes, mem_mib with context %}
 {%- set cluster_dir = '/etc/postgresql/%s/%s' % (postgres.version, postgres.cluster) %}
 {#- Listen on the internal address only when an app host other than this one must connect. #}
 {%- set listen_addresses = ['localhost'] %}
@@ -24,6 +25,22 @@ postgres-listen-config:
     - context:
         postgres: {{ postgres | tojson }}
         listen_addresses: {{ listen_addresses | tojson }}
+        sizes: {{ sizes | tojson }}
+    - require:
+      - pkg: postgres-package
+
+postgres-tuning-config:
+  file.managed:
+    - name: {{ cluster_dir }}/conf.d/50-salt-tuning.conf
+    - makedirs: True
+    - source: salt://postgres/files/tuning.conf.jinja
+    - template: jinja
+    - user: postgres
+    - group: postgres
+    - mode: '0644'
+    - context:
+        sizes: {{ sizes | tojson }}
+        mem_mib: {{ mem_mib }}
     - require:
       - pkg: postgres-package
 

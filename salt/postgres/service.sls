@@ -15,6 +15,7 @@ postgres-service:
     - watch:
       - file: postgres-auth-config
       - file: postgres-hba-config
+      - file: postgres-tuning-config
 
 # listen_addresses is read only at server start, so its change needs a restart.
 postgres-service-restart:

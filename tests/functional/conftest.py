@@ -20,8 +20,9 @@ def lab_secrets(tmp_path_factory):
     base = tmp_path_factory.mktemp("secrets")
     keydir, root = base / "gpgkeys", base / "pillar"
     fingerprint = secrets.make_keypair(keydir)
+    recipient = secrets.make_backup_key(base / "backup" / "age.key")
     try:
-        drawn = secrets.write_lab_secrets(root, keydir, fingerprint)
+        drawn = secrets.write_lab_secrets(root, keydir, fingerprint, recipient)
     finally:
         secrets.stop_agent(keydir)
     yield {"keydir": keydir, "root": root, "drawn": drawn}

@@ -119,7 +119,7 @@ def test_checks_use_short_timeouts(monkeypatch):
             return False
 
         def execute(self, query):
-            seen["query"] = query
+            seen.setdefault("queries", []).append(query)
             return self
 
         def fetchone(self):
@@ -152,7 +152,9 @@ def test_checks_use_short_timeouts(monkeypatch):
 
     assert call("/health")[0] == "200 OK"
     assert seen["postgres"]["connect_timeout"] == 2
-    assert "statement_timeout=2000" in seen["postgres"]["options"]
+    assert "options" not in seen["postgres"]  # PgBouncer refuses startup options
+    assert seen["postgres"]["prepare_threshold"] is None
+    assert seen["queries"] == ["SET LOCAL statement_timeout = 2000", "SELECT 1"]
     assert seen["redis"]["socket_connect_timeout"] == 2
     assert seen["redis"]["socket_timeout"] == 2
     assert seen["closed"] is True

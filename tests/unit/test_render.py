@@ -147,7 +147,11 @@ class Host:
 # Stand-ins for the encrypted secrets the lab draws at 'up' (labkit/secrets.py), in plain YAML
 # so these tests need no GPG; Salt itself compiles pillar/top.sls over them.
 FAKE_SECRETS = {
-    "postgres": "postgres:\n  app:\n    password: test-db-password-0001\n",
+    "postgres": (
+        "postgres:\n  app:\n    password: test-db-password-0001\n"
+        "  backup:\n    recipients:\n"
+        "      - age1ra4mwqqyk9c7du6era708pfqa8tqvgr4mu0y6yseh30dhhkn7smsxmtdmn\n"
+    ),
     "redis": "redis:\n  password: test-cache-password-01\n",
 }
 ALL_ROLES = ["web", "app", "db", "cache"]
@@ -580,3 +584,49 @@ def test_app_gunicorn_trusts_forwarded_headers_from_web_hosts_only():
     assert namespace["forwarded_allow_ips"] == "127.0.0.1,198.18.0.11"
     assert namespace["bind"] == ["0.0.0.0:8000"]
     assert namespace["worker_tmp_dir"] == "/run/acoustic-lab"
+
+
+# --- postgres sizes ------------------------------------------------------------------------
+
+
+def postgres_conf(grains, tuning):
+    pillar = render_pillar({"environment": "production"})
+    pillar["postgres"]["tuning"] = tuning
+    host = host_of(SINGLE, "solo", pillar=pillar, grains=grains)
+    text = host.render_file(
+        "postgres-tuning-config", "postgres.config", "postgres/files/tuning.conf.jinja"
+    ) + host.render_file(
+        "postgres-listen-config", "postgres.config", "postgres/files/listen.conf.jinja"
+    )
+    return dict(line.split(" = ") for line in text.splitlines() if " = " in line and line[0] != "#")
+
+
+def test_postgres_sizes_are_derived_from_memory_when_pillar_is_empty():
+    empty = dict.fromkeys(
+        ["shared_buffers_mb", "effective_cache_size_mb", "maintenance_work_mem_mb", "work_mem_mb"]
+    )
+    conf = postgres_conf(
+        dict(DEBIAN_12, sizing={"mem_mib": 4096}), dict(empty, max_connections=100)
+    )
+    assert conf["shared_buffers"] == "1024MB"
+    assert conf["effective_cache_size"] == "3072MB"
+    assert conf["maintenance_work_mem"] == "256MB"
+    assert conf["work_mem"] == "10MB"
+    assert conf["max_connections"] == "100"
+    big = postgres_conf(dict(DEBIAN_12, sizing={"mem_mib": 65536}), dict(empty, max_connections=50))
+    assert big["shared_buffers"] == "8192MB"  # capped
+    assert big["maintenance_work_mem"] == "2048MB"  # capped
+    assert big["work_mem"] == "64MB"  # capped
+
+
+def test_postgres_sizes_from_pillar_win():
+    tuning = {
+        "max_connections": 300,
+        "shared_buffers_mb": 512,
+        "effective_cache_size_mb": 1000,
+        "maintenance_work_mem_mb": 64,
+        "work_mem_mb": 8,
+    }
+    conf = postgres_conf(dict(DEBIAN_12, sizing={"mem_mib": 4096}), tuning)
+    assert conf["shared_buffers"] == "512MB" and conf["work_mem"] == "8MB"
+    assert conf["effective_cache_size"] == "1000MB" and conf["max_connections"] == "300"

@@ -40,11 +40,12 @@ def check_postgres():
         raise RuntimeError("DATABASE_URL is not set")
 
     timeout_ms = CONNECT_TIMEOUT_SECONDS * 1000
+    # Through PgBouncer in transaction pooling: no startup "options" (PgBouncer refuses them),
+    # no server-side prepared statements; the timeout is set for this transaction only.
     with psycopg.connect(
-        url,
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        options=f"-c statement_timeout={timeout_ms}",
+        url, connect_timeout=CONNECT_TIMEOUT_SECONDS, prepare_threshold=None
     ) as conn:
+        conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
         conn.execute("SELECT 1").fetchone()
 
 
