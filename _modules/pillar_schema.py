@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "pillar_schema"
 
-FORMULA_SCHEMAS = ("validation", "nginx", "postgres", "redis", "app")
+FORMULA_SCHEMAS = ("validation", "nginx", "certs", "postgres", "redis", "app")
 
 _TYPE_WORDS = {
     "str": "a string",

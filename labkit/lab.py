@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from labkit import cgroups, image, master, net, paths
+from labkit import acme, cgroups, image, master, net, paths
 from labkit.hosts import Host
 from labkit.util import LabError, Phase, log, run
 
@@ -34,6 +34,7 @@ REQUIRED_TOOLS = (
     "mount",
     "gpg",
     "age-keygen",
+    "pebble",
 )
 
 
@@ -133,9 +134,13 @@ def up(topology="cluster", suite=None, environment="staging"):
         with Phase("network and proxy"):
             net.create_bridge()
             net.start_proxy()
+        with Phase("ACME CA (pebble)"):
+            web = next((h for h in hosts if "web" in h.roles), hosts[0])
+            directory_ca = acme.start(web.address)
         with Phase("salt-master"):
             master.write_config()
             master.write_secrets()
+            master.write_site_pillar(acme.directory_url(), directory_ca)
             ssh_pub = master.ensure_ssh_key()
             master.start()
         with Phase("prepare hosts"):

@@ -90,6 +90,20 @@ def write_secrets():
     LAB_SECRETS.write_text(json.dumps(drawn))
 
 
+def write_site_pillar(acme_directory, acme_directory_ca):
+    """The lab's site-local pillar (``<env>/local.sls``): its own ACME CA instead of Let's
+    Encrypt, and the CA that CA's directory is served with."""
+    content = yaml.safe_dump(
+        {"certs": {"acme": {"directory": acme_directory, "ca_bundle": acme_directory_ca}}},
+        default_style=None,
+        sort_keys=True,
+    )
+    for env in secrets.ENVIRONMENTS:
+        folder = LAB_PILLAR / env
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "local.sls").write_text("# Written by the lab at 'up'.\n" + content)
+
+
 def accept_key(minion_id, public_pem):
     (paths.MASTER / "pki/master/minions" / minion_id).write_text(public_pem)
 

@@ -14,9 +14,13 @@ base:
     - defaults.app
     - defaults.postgres
     - defaults.redis
+  # <env>.local holds a site's own additions and is not in the checkout: the lab writes its
+  # private ACME CA there. Optional, hence ignore_missing.
   'G@environment:staging':
     - match: compound
+    - ignore_missing: True
     - staging.settings
+    - staging.local
   'G@environment:staging and ( G@roles:db or G@roles:app )':
     - match: compound
     - staging.secrets.postgres
@@ -25,7 +29,9 @@ base:
     - staging.secrets.redis
   'G@environment:production':
     - match: compound
+    - ignore_missing: True
     - production.settings
+    - production.local
   'G@environment:production and ( G@roles:db or G@roles:app )':
     - match: compound
     - production.secrets.postgres

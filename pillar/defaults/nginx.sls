@@ -1,7 +1,6 @@
 # Non-secret nginx settings shared by every environment; formula defaults cover the rest.
 nginx:
   site:
-    server_name: _
     server_tokens: 'off'
   upstream:
     port: 8000

@@ -7,3 +7,10 @@ app:
     memory_max: 1G
 redis:
   maxmemory: 512mb
+nginx:
+  site:
+    server_names:
+      - app.example.test
+certs:
+  acme:
+    directory: https://acme-v02.api.letsencrypt.org/directory

@@ -10,3 +10,8 @@ postgres:
   # Lab hosts see the whole machine's memory; a fixed shared_buffers keeps five of them small.
   tuning:
     shared_buffers_mb: 256
+nginx:
+  site:
+    server_names:
+      - app.example.test
+      - www.app.example.test

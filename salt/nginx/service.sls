@@ -13,7 +13,11 @@ nginx-service:
       - pkg: nginx-package
       - cmd: nginx-config-test
     - watch:
+      - file: nginx-dhparam
       - file: nginx-proxy-snippet
+      - file: nginx-headers-snippet
+      - file: nginx-tls-snippet
+      - file: nginx-ratelimit-config
       - file: nginx-site-config
       - file: nginx-site-enabled
       - file: nginx-default-site-absent

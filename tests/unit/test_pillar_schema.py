@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-FORMULAS = ("validation", "nginx", "postgres", "redis", "app")
+FORMULAS = ("validation", "nginx", "certs", "postgres", "redis", "app")
 
 
 def load(kind):
@@ -98,7 +98,10 @@ BAD = [
     ("app:gunicorn:wrokers", 4, "is not a known key: expected one of"),
     ("nginx:site:listen_port", 0, "a port number"),
     ("nginx:site:server_tokens", "maybe", "expected on or off"),
-    ("nginx:site:server_name", "bad name!", "host names separated by spaces"),
+    ("nginx:site:server_names", ["bad name!"], "a DNS host name"),
+    ("nginx:tls:protocols", "TLSv1 TLSv1.2", "nothing older"),
+    ("nginx:tls:hsts_max_age", -1, "an integer from 31536000"),
+    ("certs:acme:directory", "http://acme.test/dir", "an https:// URL"),
     ("nginx:site:client_max_body_size", "ten megs", "an nginx size"),
     ("nginx:proxy:read_timeout", "forever", "an nginx time"),
     ("nginx:upstream:keepalive", 5000, "an integer from 0 to 1024"),

@@ -24,6 +24,7 @@ SALT_ROOT = REPO / "salt"
 FILE_ROOTS = [SALT_ROOT, REPO / "examples"]
 PILLAR_ROOT = REPO / "pillar"
 FORMULAS = ["nginx", "app", "postgres", "redis"]
+INCLUDED = {"nginx": "certs"}
 ROLE_FORMULA = {"web": "nginx", "app": "app", "db": "postgres", "cache": "redis"}
 REQUISITES = {"require", "watch", "onchanges", "onfail", "prereq", "use"}
 
@@ -123,6 +124,7 @@ class Host:
             },
         )
         env.globals["raise"] = jinja_raise
+        env.filters["regex_replace"] = lambda value, pattern, repl: re.sub(pattern, repl, value)
         return env
 
     def render(self, path, **context):
@@ -206,7 +208,10 @@ def sls_files(formula):
 def highstate(host):
     """Every state of the formulas top.sls gives this host: {id: (sls, {module.function: args})}."""
     states = {}
-    for formula in [ROLE_FORMULA[role] for role in host.grains["roles"]]:
+    formulas = [ROLE_FORMULA[role] for role in host.grains["roles"]]
+    # nginx brings the certificates of its site with it.
+    formulas += [INCLUDED[f] for f in formulas if f in INCLUDED]
+    for formula in formulas:
         for path in sls_files(formula):
             sls = f"{formula}.{path.stem}"
             for state_id, body in host.render_sls(sls).items():
@@ -397,7 +402,7 @@ def test_nginx_upstream_lists_every_app_host():
     site = host_of(SPLIT, "lb1").render_file(
         "nginx-site-config", "nginx.config", "nginx/files/site.conf.jinja"
     )
-    assert re.findall(r"server (\S+);", site) == ["198.18.0.21:8000", "198.18.0.22:8000"]
+    assert re.findall(r"server (\S+:\d+)", site) == ["198.18.0.21:8000", "198.18.0.22:8000"]
     for header in ["Host", "X-Real-IP", "X-Forwarded-For", "X-Forwarded-Proto"]:
         assert f"proxy_set_header {header} " in (
             host_of(SPLIT, "lb1").render_file(
@@ -421,7 +426,7 @@ def test_nginx_is_reloaded_only_after_config_test():
     assert service["reload"] is True
     assert {"cmd": "nginx-config-test"} in service["require"]
     test = {k: v for arg in states["nginx-config-test"][1]["cmd.run"] for k, v in arg.items()}
-    assert test["name"] == "nginx -t"
+    assert test["name"] == "nginx -t -q"
     assert {"file": "nginx-site-config"} in test["onchanges"]
 
 
