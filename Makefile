@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := systemd-container mmdebstrap tinyproxy iproute2 openssh-client openssl curl \
-	util-linux gnupg age pebble
+	util-linux gnupg age pebble nmap
 TOPOLOGY ?= cluster
 
 .PHONY: deps venv demo test lint unit integration bench down clean

@@ -4,7 +4,7 @@ import argparse
 import os
 import sys
 
-from labkit import lab, master, paths
+from labkit import image, lab, master, paths
 from labkit.util import LabError
 
 
@@ -53,7 +53,7 @@ def cmd_ssh(args):
             str(paths.SSH_KEY),
             "-o",
             f"UserKnownHostsFile={paths.RUN / 'ssh/known_hosts'}",
-            f"root@{host.address}",
+            f"{image.ADMIN_USER}@{host.address}",
             *args.rest,
         ],
     )
@@ -93,7 +93,7 @@ def build_parser():
         p.add_argument("rest", nargs=argparse.REMAINDER)
         p.set_defaults(func=_passthrough(tool))
     for name, func in (("ssh", cmd_ssh), ("shell", cmd_shell)):
-        p = sub.add_parser(name, help=f"{name} into a host (as root)")
+        p = sub.add_parser(name, help=f"{name} into a host (ssh as the admin, shell as root)")
         p.add_argument("host")
         p.add_argument("rest", nargs=argparse.REMAINDER)
         p.set_defaults(func=func)

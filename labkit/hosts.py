@@ -12,10 +12,19 @@ import subprocess
 import time
 from pathlib import Path
 
-from labkit import cgroups, paths
+from labkit import cgroups, image, paths
 from labkit.util import LabError, run
 
 APT_CACHE = paths.HOME / "cache" / "apt-archives"
+
+
+def _account_ids(root, user):
+    """(uid, gid) of ``user`` in the passwd file of the root filesystem at ``root``."""
+    for line in (root / "etc/passwd").read_text().splitlines():
+        fields = line.split(":")
+        if fields[0] == user:
+            return int(fields[2]), int(fields[3])
+    raise LabError(f"the image has no account {user!r}: rebuild it")
 
 
 class Host:
@@ -79,6 +88,13 @@ class Host:
         self.write("/etc/ssh/ssh_host_ed25519_key.pub", public)
         self.write("/root/.ssh/authorized_keys", ssh_pubkey, 0o600)
         os.chmod(self.root / "root/.ssh", 0o700)
+        # The admin's key, owned by the admin (uid and gid from the image's own account files).
+        admin_home = self.root / "home" / image.ADMIN_USER
+        uid, gid = _account_ids(self.root, image.ADMIN_USER)
+        self.write(f"/home/{image.ADMIN_USER}/.ssh/authorized_keys", ssh_pubkey, 0o600)
+        os.chmod(admin_home / ".ssh", 0o700)
+        for path in (admin_home / ".ssh", admin_home / ".ssh/authorized_keys"):
+            os.chown(path, uid, gid)
 
     # -- running ---------------------------------------------------------------------------
 

@@ -140,8 +140,8 @@ def up(topology="cluster", suite=None, environment="staging"):
         with Phase("salt-master"):
             master.write_config()
             master.write_secrets()
-            master.write_site_pillar(acme.directory_url(), directory_ca)
             ssh_pub = master.ensure_ssh_key()
+            master.write_site_pillar(acme.directory_url(), directory_ca, ssh_pub)
             master.start()
         with Phase("prepare hosts"):
             _prepare(hosts, rootfs, ssh_pub)

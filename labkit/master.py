@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from labkit import cgroups, paths, secrets
+from labkit import cgroups, image, paths, secrets
 from labkit.util import LabError, run
 
 EXTMODS = paths.MASTER / "extmods"
@@ -90,14 +90,19 @@ def write_secrets():
     LAB_SECRETS.write_text(json.dumps(drawn))
 
 
-def write_site_pillar(acme_directory, acme_directory_ca):
+def write_site_pillar(acme_directory, acme_directory_ca, admin_key):
     """The lab's site-local pillar (``<env>/local.sls``): its own ACME CA instead of Let's
-    Encrypt, and the CA that CA's directory is served with."""
-    content = yaml.safe_dump(
-        {"certs": {"acme": {"directory": acme_directory, "ca_bundle": acme_directory_ca}}},
-        default_style=None,
-        sort_keys=True,
-    )
+    Encrypt and the CA that CA's directory is served with; the admin account the lab logs in
+    with; and the master's address as the admin network, whose SSH is not rate limited (salt-ssh
+    opens several connections a run)."""
+    site = {
+        "certs": {"acme": {"directory": acme_directory, "ca_bundle": acme_directory_ca}},
+        "hardening": {
+            "admins": {image.ADMIN_USER: {"keys": [admin_key.strip()], "sudo": True}},
+            "firewall": {"ssh": {"admin_sources": [f"{paths.GATEWAY}/32"]}},
+        },
+    }
+    content = yaml.safe_dump(site, default_style=None, sort_keys=True)
     for env in secrets.ENVIRONMENTS:
         folder = LAB_PILLAR / env
         folder.mkdir(parents=True, exist_ok=True)
@@ -128,8 +133,15 @@ def start():
 
 
 def write_roster(hosts):
+    # The admin with sudo, not root: the hardening formula refuses root logins over SSH.
     roster = {
-        h.name: {"host": h.address, "user": "root", "priv": str(paths.SSH_KEY), "timeout": 10}
+        h.name: {
+            "host": h.address,
+            "user": image.ADMIN_USER,
+            "sudo": True,
+            "priv": str(paths.SSH_KEY),
+            "timeout": 10,
+        }
         for h in hosts
     }
     paths.ROSTER.write_text("# Written by the lab at every 'up'.\n" + yaml.safe_dump(roster))

@@ -45,7 +45,19 @@ PACKAGES = [
     "nginx",
     "postgresql",
     "redis-server",
+    # Host hardening and certificates: baked for speed, declared by the formulas all the same.
+    "ufw",
+    "unattended-upgrades",
+    "apt-listchanges",
+    "certbot",
+    # An auditor the tests run inside hosts; a lab image is not a production image.
+    "lynis",
 ]
+
+# The admin account the lab reaches hosts with, over salt-ssh and ./lab ssh, as a cloud image's
+# default user would be: key login only, sudo without a password. The hardening formula manages
+# it from then on (pillar hardening:admins, which the lab writes).
+ADMIN_USER = "wspadmin"
 
 
 def machine_mirror():
@@ -116,7 +128,10 @@ def _ensure_image_locked(suite):
         f"deb {security} {suite}-security main",
     ]
     env = dict(
-        os.environ, LAB_PIP_CACHE=str(paths.PIP_CACHE), LAB_REQ_DIR=str(paths.REPO / "requirements")
+        os.environ,
+        LAB_PIP_CACHE=str(paths.PIP_CACHE),
+        LAB_REQ_DIR=str(paths.REPO / "requirements"),
+        LAB_ADMIN=ADMIN_USER,
     )
     cmd = [
         "mmdebstrap",
@@ -150,7 +165,9 @@ def _unmount_under(folder):
 
 
 def _prune_old_images(suite, keep):
-    """Old images of the same suite are never booted again: drop them to save disk."""
+    """Old images of the same suite are never booted again: drop them to save disk. One that a
+    host of another lab (the other slot, another checkout) still has mounted stays."""
+    mounts = Path("/proc/mounts").read_text()
     for old in paths.IMAGES.glob(f"{suite}-*"):
-        if old != keep and old.is_dir():
+        if old != keep and old.is_dir() and f"lowerdir={old}/" not in mounts:
             shutil.rmtree(old, ignore_errors=True)

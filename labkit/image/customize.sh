@@ -36,6 +36,11 @@ install -m 0644 "$here/salt-minion.service" "$root/etc/systemd/system/salt-minio
 install -m 0644 "$here/lab-ssh-hostkeys.service" \
     "$root/etc/systemd/system/lab-ssh-hostkeys.service"
 
+# The admin account the lab logs in with (its key is written per host before boot).
+chroot "$root" useradd --create-home --shell /bin/bash --groups sudo "$LAB_ADMIN"
+printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\n' "$LAB_ADMIN" > "$root/etc/sudoers.d/90-lab-admin"
+chmod 0440 "$root/etc/sudoers.d/90-lab-admin"
+
 # Each host must get its own machine id and ssh host keys at first boot, not share the image's.
 : > "$root/etc/machine-id"
 rm -f "$root"/etc/ssh/ssh_host_*
