@@ -7,10 +7,14 @@ read by people and rendered into an SLS. A schema node is a mapping:
 ``keys``
     The node is a dict; every key it may hold, each with its own node. A key not listed is an
     error unless ``open: true``.
+``each`` / ``key``
+    The node is a dict whose keys are free (names of accounts, paths, sysctls): every value
+    must match the ``each`` node, and every key the ``key`` node (a ``str`` node) when given.
 ``type``
     One of ``str``, ``int``, ``port``, ``bool``, ``onoff``, ``yesno``, ``list``, ``dict``, ``path``,
     ``cidr``, ``secret``. ``onoff`` and ``yesno`` take a YAML boolean or the word itself, so
-    ``server_tokens: off`` written without quotes is accepted.
+    ``server_tokens: off`` written without quotes is accepted; ``also`` lists further words
+    such a setting takes (``prohibit-password`` beside yes and no).
 ``min`` / ``max``
     Range of an ``int``; length range of a ``str`` or ``secret``.
 ``pattern``
@@ -47,7 +51,7 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "pillar_schema"
 
-FORMULA_SCHEMAS = ("validation", "nginx", "certs", "postgres", "redis", "app")
+FORMULA_SCHEMAS = ("validation", "hardening", "nginx", "certs", "postgres", "redis", "app")
 
 _TYPE_WORDS = {
     "str": "a string",
@@ -124,6 +128,7 @@ def _check_scalar(path, value, node):
         return [] if isinstance(value, bool) else [_problem(path, value, node)]
     if kind in ("onoff", "yesno"):
         words = ("on", "off") if kind == "onoff" else ("yes", "no")
+        words = (*words, *node.get("also", ()))
         ok = isinstance(value, bool) or (isinstance(value, str) and value.lower() in words)
         return [] if ok else [_problem(path, value, node)]
     if not isinstance(value, str):
@@ -146,7 +151,7 @@ def _check_scalar(path, value, node):
 
 
 def _check(path, value, node):
-    kind = node.get("type", "dict" if "keys" in node else "str")
+    kind = node.get("type", "dict" if "keys" in node or "each" in node else "str")
     if value is None and node.get("nullable"):
         return []
     if kind == "dict":
@@ -154,6 +159,8 @@ def _check(path, value, node):
             return [_problem(path, value, node)]
         if node.get("open"):
             return []
+        if "each" in node:
+            return _check_each(path, value, node)
         known = node.get("keys") or {}
         problems = []
         for key in sorted(value, key=str):
@@ -177,6 +184,21 @@ def _check(path, value, node):
     if node.get("values") and kind not in ("str", "secret") and value not in node["values"]:
         return [_problem(path, value, node)]
     return _check_scalar(path, value, node)
+
+
+def _check_each(path, value, node):
+    """A dict of free keys: each key against the ``key`` node, each value against ``each``."""
+    problems = []
+    for key in sorted(value, key=str):
+        where = [*path, str(key)]
+        if "key" in node and _check_scalar(where, key, node["key"]):
+            problems.append(
+                f"pillar {':'.join(where)}: the key {key!r} is not valid: expected "
+                + _expected(node["key"])
+            )
+            continue
+        problems.extend(_check(where, value[key], node["each"]))
+    return problems
 
 
 def validate(schema, pillar=None):

@@ -99,7 +99,7 @@ def write_site_pillar(acme_directory, acme_directory_ca, admin_key):
         "certs": {"acme": {"directory": acme_directory, "ca_bundle": acme_directory_ca}},
         "hardening": {
             "admins": {image.ADMIN_USER: {"keys": [admin_key.strip()], "sudo": True}},
-            "firewall": {"ssh": {"admin_sources": [f"{paths.GATEWAY}/32"]}},
+            "firewall": {"admin_sources": [f"{paths.GATEWAY}/32"]},
         },
     }
     content = yaml.safe_dump(site, default_style=None, sort_keys=True)

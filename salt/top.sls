@@ -5,6 +5,7 @@
 base:
   '*':
     - validation
+    - hardening
   'G@roles:db':
     - match: compound
     - postgres

@@ -54,14 +54,40 @@ def test_highstate_renders_for_every_platform(local_minion, osfinger):
         assert state_id in high
 
 
+# Key exchanges each platform's OpenSSH offers and its hardened guide keeps.
+SSH_KEX = {
+    "Debian-12": {"sntrup761x25519-sha512", "curve25519-sha256"},
+    "Debian-13": {"mlkem768x25519-sha256", "sntrup761x25519-sha512"},
+    "Ubuntu-22.04": {"sntrup761x25519-sha512@openssh.com", "curve25519-sha256"},
+    "Ubuntu-24.04": {"sntrup761x25519-sha512@openssh.com", "curve25519-sha256"},
+}
+
+
+@pytest.mark.parametrize("osfinger", sorted(PLATFORMS))
+def test_sshd_algorithms_follow_the_platform(local_minion, osfinger):
+    facts = dict(PLATFORMS[osfinger])
+    facts.pop("postgres")
+    minion = local_minion(id=f"ssh-{osfinger}", osfinger=osfinger, roles=[], **facts)
+    high = minion.call("state.show_highstate")
+    config = next(arg for arg in high["hardening-ssh-config"]["file"] if "context" in arg)
+    kex = set(config["context"]["ssh"]["kex"])
+    assert SSH_KEX[osfinger] <= kex
+    # OpenSSH 8.9 (Ubuntu 22.04) knows the sntrup761 exchange only by its @openssh.com name;
+    # OpenSSH 10 (Debian 13) keeps post-quantum exchanges only.
+    if osfinger == "Ubuntu-22.04":
+        assert "sntrup761x25519-sha512" not in kex
+    if osfinger == "Debian-13":
+        assert not {k for k in kex if k.startswith(("curve25519", "diffie-hellman"))}
+
+
 @pytest.mark.parametrize(
     ("roles", "formulas"),
     [
-        (["web"], {"validation", "nginx"}),
-        (["app"], {"validation", "app"}),
-        (["db"], {"validation", "postgres"}),
-        (["cache"], {"validation", "redis"}),
-        (["db", "cache"], {"validation", "postgres", "redis"}),
+        (["web"], {"validation", "hardening", "nginx"}),
+        (["app"], {"validation", "hardening", "app"}),
+        (["db"], {"validation", "hardening", "postgres"}),
+        (["cache"], {"validation", "hardening", "redis"}),
+        (["db", "cache"], {"validation", "hardening", "postgres", "redis"}),
     ],
 )
 @pytest.mark.parametrize("environment", ["staging", "production"])

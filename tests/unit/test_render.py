@@ -243,8 +243,8 @@ def test_top_targets_roles_by_compound_grain_match_only():
     top = yaml.safe_load((SALT_ROOT / "top.sls").read_text())
     assert list(top) == ["base"]
     targets = {}
-    # Every host, whatever its roles, checks its pillar first.
-    assert top["base"].pop("*") == ["validation"]
+    # Every host, whatever its roles, checks its pillar first, then is hardened.
+    assert top["base"].pop("*") == ["validation", "hardening"]
     for target, entries in top["base"].items():
         assert re.fullmatch(r"G@roles:\w+", target), f"{target} is not a roles grain match"
         assert {"match": "compound"} in entries, f"{target} lacks match: compound"
