@@ -36,6 +36,12 @@ def validated(name, schema=None, formulas=None):
     formulas
         Formula folders whose schemas to read when ``schema`` is omitted. Defaults to all of
         this project's formulas.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt '*' state.single pillar_schema.validated name=pillar-validated
     """
     ret = {"name": name, "result": True, "changes": {}, "comment": ""}
     try:
