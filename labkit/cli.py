@@ -20,6 +20,12 @@ def cmd_up(args):
     _print_status()
 
 
+def cmd_add(args):
+    roles = [r for r in args.roles.split(",") if r]
+    lab.add(args.host, roles, args.address, suite=args.suite)
+    _print_status()
+
+
 def cmd_down(_args):
     lab.preflight()
     lab.teardown()
@@ -84,6 +90,12 @@ def build_parser():
     )
     p.add_argument("--environment", default="staging", choices=("staging", "production"))
     p.set_defaults(func=cmd_up)
+    p = sub.add_parser("add", help="boot one more host into the running lab")
+    p.add_argument("host")
+    p.add_argument("--roles", default="", help="comma-separated, e.g. app or web,app")
+    p.add_argument("--address", required=True, help="in 198.18.0.0/25, as in topology files")
+    p.add_argument("--suite", choices=("bookworm", "trixie"), help="default: the first host's")
+    p.set_defaults(func=cmd_add)
     sub.add_parser("down", help="stop and remove everything the lab made").set_defaults(
         func=cmd_down
     )

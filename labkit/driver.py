@@ -5,12 +5,16 @@ hosts from outside (HTTP) or from a root shell inside them.
 """
 
 import json
+import ssl
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
-from labkit import lab, master
+from cryptography import x509
+
+from labkit import acme, lab, master
 from labkit.util import LabError
 
 
@@ -23,6 +27,12 @@ class Fleet:
 
     def down(self):
         lab.teardown()
+
+    def add_host(self, name, roles, address):
+        """Boot one more host into the fleet (see ``lab.add``); no state is applied."""
+        host = lab.add(name, roles, address)
+        self.hosts[name] = host
+        return host
 
     def _json(self, tool, args, timeout):
         # Not --static: with salt 3008.4 it gives up on jobs that outlast the CLI timeout
@@ -56,6 +66,66 @@ class Fleet:
                 raise LabError(f"{minion}: state.apply did not run: {ret}")
             results[minion] = list(ret.values())
         return results
+
+    def curl(self, url, *options, address=None, timeout=20):
+        """Run curl on the machine, as a visitor of the site would, and return the
+        CompletedProcess. ``url`` names the site (``https://app.example.test/health``); the name
+        is resolved to ``address`` (default: the first web host) and the lab's ACME root is
+        trusted, so certificate checks stay on."""
+        if address is None:
+            address = next(h.address for h in self.hosts.values() if "web" in h.roles)
+        name = urllib.parse.urlsplit(url).hostname
+        root = acme.ACME_DIR / "issuing-root.pem"
+        cmd = ["curl", "--silent", "--show-error", "--max-time", str(timeout)]
+        cmd += ["--cacert", str(root)]
+        for port in (80, 443):
+            cmd += ["--resolve", f"{name}:{port}:{address}"]
+        return subprocess.run(
+            [*cmd, *options, url], capture_output=True, text=True, timeout=timeout + 10
+        )
+
+    def get(self, url, address=None):
+        """(status, body) of a GET through :meth:`curl`; status 0 when no answer came."""
+        out = self.curl(url, "--write-out", "\\n%{http_code}", address=address)
+        body, _, status = out.stdout.rpartition("\n")
+        return (int(status), body) if out.returncode == 0 else (0, out.stderr.strip())
+
+    def site_name(self):
+        """The site's name: the subject of the certificate the first web host serves, as a
+        visitor's browser sees it (asked once). Salt's output masks the pillar key that holds
+        the names, so it cannot be asked there."""
+        if getattr(self, "_site_name", None) is None:
+            address = next(h.address for h in self.hosts.values() if "web" in h.roles)
+            pem = ssl.get_server_certificate((address, 443), timeout=10)
+            cert = x509.load_pem_x509_certificate(pem.encode())
+            names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+            self._site_name = names[0].value
+        return self._site_name
+
+    def orchestrate(self, sls="orch.deploy", timeout=1800):
+        """Run an orchestration on the master; return ({minion: [state results]}, {step id:
+        result}). A minion highstated by several steps has all their results in its list."""
+        cmd = master.salt_cmd("salt-run", ["state.orchestrate", sls, "--out=json"])
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        try:
+            out = parse_json_stream(result.stdout)
+        except ValueError as err:
+            raise LabError(
+                f"salt-run state.orchestrate {sls} gave no JSON (rc {result.returncode}):\n"
+                f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+            ) from err
+        steps, per_minion = {}, {}
+        for ret in out.get("data", {}).values():
+            if not isinstance(ret, dict):
+                raise LabError(f"state.orchestrate {sls} did not run: {ret}")
+            for step in ret.values():
+                steps[step["__id__"]] = step["result"]
+                for minion, states in (step.get("changes", {}).get("ret") or {}).items():
+                    if isinstance(states, dict) and all(
+                        isinstance(v, dict) for v in states.values()
+                    ):
+                        per_minion.setdefault(minion, []).extend(states.values())
+        return per_minion, steps
 
     def sh(self, host, command):
         """Run a shell command inside a host, as root; return the CompletedProcess."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from labkit import acme, cgroups, image, master, net, paths
+from labkit import acme, cgroups, gitserve, image, master, net, paths
 from labkit.hosts import Host
 from labkit.util import LabError, Phase, log, run
 
@@ -35,6 +35,7 @@ REQUIRED_TOOLS = (
     "gpg",
     "age-keygen",
     "pebble",
+    "git",
 )
 
 
@@ -141,10 +142,11 @@ def up(topology="cluster", suite=None, environment="staging"):
             master.write_config()
             master.write_secrets()
             ssh_pub = master.ensure_ssh_key()
-            master.write_site_pillar(acme.directory_url(), directory_ca, ssh_pub)
+            repo = gitserve.start()
+            master.write_site_pillar(acme.directory_url(), directory_ca, ssh_pub, repo)
             master.start()
         with Phase("prepare hosts"):
-            _prepare(hosts, rootfs, ssh_pub)
+            _prepare(hosts, rootfs, ssh_pub, topology)
         with Phase("boot hosts"):
             for host in hosts:
                 host.boot()
@@ -167,27 +169,79 @@ def up(topology="cluster", suite=None, environment="staging"):
     return hosts
 
 
-def _prepare(hosts, rootfs, ssh_pub):
+def _prepare(hosts, rootfs, ssh_pub, topology=None, already=()):
+    """Write each of ``hosts`` into its overlay and let the master know it. ``already``: hosts
+    of the lab that are running, which the roster, known_hosts and state file keep."""
+    everyone = [*already, *hosts]
     keydir = Path(tempfile.mkdtemp(prefix="keys-", dir=paths.RUN))
-    known = []
+    known_hosts = paths.RUN / "ssh/known_hosts"
+    known = known_hosts.read_text().splitlines() if already and known_hosts.exists() else []
     for host in hosts:
         host.mount(rootfs[host.suite])
         key, pub = master.gen_minion_key(keydir)
         host_key = master.gen_host_key(keydir, host.name)
-        host.configure(hosts, minion_conf(host), key, pub, host_key, ssh_pub, net.proxy_url())
+        host.configure(everyone, minion_conf(host), key, pub, host_key, ssh_pub, net.proxy_url())
         master.accept_key(host.name, pub)
         known.append(
             f"{host.name},{host.address} {host_key[1].split(' ', 2)[0]} "
             f"{host_key[1].split(' ', 2)[1]}"
         )
     shutil.rmtree(keydir)
-    (paths.RUN / "ssh/known_hosts").write_text("\n".join(known) + "\n")
-    master.write_roster(hosts)
+    known_hosts.write_text("\n".join(known) + "\n")
+    master.write_roster(everyone)
     state = {
-        "topology": None,
-        "hosts": [dict(h.as_dict(), environment=h.environment) for h in hosts],
+        "topology": topology,
+        "hosts": [dict(h.as_dict(), environment=h.environment) for h in everyone],
     }
     paths.STATE_FILE.write_text(json.dumps(state, indent=2))
+
+
+def add(name, roles, address, suite=None):
+    """Boot one more host into the running lab, as an operator adds a server to a fleet: its
+    minion connects and syncs, and every minion's mine is refreshed so peers can find it. No
+    state is applied; that is the next highstate's job."""
+    preflight()
+    hosts, topology = saved_hosts()
+    if not hosts or not cgroups.pids("master"):
+        raise LabError("the lab is down: run './lab up' first")
+    if any(h.name == name for h in hosts):
+        raise LabError(f"host {name!r} is already in the lab")
+    unknown = set(roles) - KNOWN_ROLES
+    if unknown:
+        raise LabError(f"unknown roles {sorted(unknown)}; expected some of {sorted(KNOWN_ROLES)}")
+    try:
+        ok = ipaddress.ip_address(address) in ipaddress.ip_network(paths.TOPOLOGY_SUBNET)
+        ok = ok and 2 <= int(address.rsplit(".", 1)[1]) <= 126
+    except ValueError:
+        ok = False
+    shifted = str(ipaddress.ip_address(address) + paths.ADDRESS_OFFSET) if ok else address
+    if not ok or any(h.address == shifted for h in hosts):
+        raise LabError(
+            f"address {address!r} for {name}: expected a free host address in "
+            f"{paths.TOPOLOGY_SUBNET} other than 198.18.0.1"
+        )
+    host = Host(name, shifted, list(roles), suite or hosts[0].suite)
+    host.environment = hosts[0].environment
+    started = time.monotonic()
+    try:
+        with Phase(f"add {name}"):
+            rootfs = {host.suite: image.ensure_image(host.suite)}
+            _prepare([host], rootfs, master.ensure_ssh_key(), topology, already=hosts)
+            host.boot()
+            state = host.wait_running(time.monotonic() + 90)
+            if state != "running":
+                log(f"{name} not fully running: {state}")
+            _wait_minions([host])
+            calls = ["saltutil.sync_all,saltutil.refresh_pillar,mine.update", ",,"]
+            run(master.salt_cmd("salt", [name, *calls]), timeout=120)
+            run(master.salt_cmd("salt", ["*", "mine.update"]), timeout=120)
+    except BaseException:
+        log(f"adding {name} failed: stopping it")
+        host.stop()
+        _prepare([], {}, master.ensure_ssh_key(), topology, already=hosts)
+        raise
+    log(f"add: {name} ({shifted}) in {time.monotonic() - started:.1f} s")
+    return host
 
 
 def _wait_minions(hosts, seconds=120):

@@ -63,7 +63,7 @@ hardening-login-defs-{{ key | lower }}:
   file.replace:
     - name: /etc/login.defs
     - pattern: '^{{ key }}\s.*$'
-    - repl: '{{ key }}		{{ value }}'
+    - repl: '{{ key }} {{ value }}'
     - append_if_not_found: True
 {%- endfor %}
 

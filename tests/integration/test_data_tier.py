@@ -6,23 +6,24 @@ import time
 import pytest
 
 from labkit import master
-from labkit.driver import Fleet, changes, failures
+from labkit.driver import changes, failures
 
 HOST_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-@pytest.fixture(scope="module", params=["single", "cluster"])
-def tier(request):
-    fleet = Fleet(request.param)
-    first = fleet.apply()
-    assert not failures(first), failures(first)
-    fleet.secrets = json.loads(master.LAB_SECRETS.read_text())["staging"]
-    fleet.role = lambda role: next(n for n, h in fleet.hosts.items() if role in h.roles)
-    fleet.addr = lambda role: (
-        "127.0.0.1" if len(fleet.hosts) == 1 else fleet.hosts[fleet.role(role)].address
+pytestmark = pytest.mark.parametrize("stack", ["cluster", "single"], indirect=True)
+
+
+@pytest.fixture
+def tier(stack):
+    """The shared converged stack, with the lab's staging secrets and role lookups."""
+    assert not failures(stack.first), failures(stack.first)
+    stack.secrets = json.loads(master.LAB_SECRETS.read_text())["staging"]
+    stack.role = lambda role: next(n for n, h in stack.hosts.items() if role in h.roles)
+    stack.addr = lambda role: (
+        "127.0.0.1" if len(stack.hosts) == 1 else stack.hosts[stack.role(role)].address
     )
-    yield fleet
-    fleet.down()
+    return stack
 
 
 def run_as(fleet, host, command, **env):
@@ -75,12 +76,24 @@ def test_the_stored_password_is_a_scram_verifier(tier):
 
 @pytest.mark.parametrize("port", [5432, 6432], ids=["direct", "pgbouncer"])
 def test_a_host_without_the_app_role_is_refused(tier, port):
+    """Two layers: the db host's firewall drops the connection, and with a hole made in the
+    firewall for the test, PostgreSQL's or PgBouncer's own hba still refuses the login."""
     if len(tier.hosts) == 1:
         pytest.skip("one host: there is no other host to try from")
-    out = psql(tier, tier.role("cache"), port, "SELECT 1", True)
+    cache, db = tier.role("cache"), tier.role("db")
+    out = psql(tier, cache, port, "SELECT 1", True)
+    assert out.returncode != 0
+    assert "timeout expired" in out.stderr or "timed out" in out.stderr, out.stderr
+
+    hole = f"from {tier.hosts[cache].address} to any port {port} proto tcp"
+    assert run_as(tier, db, f"ufw insert 1 allow {hole}").returncode == 0
+    try:
+        out = psql(tier, cache, port, "SELECT 1", True)
+    finally:
+        run_as(tier, db, f"ufw delete allow {hole}")
     assert out.returncode != 0
     # PostgreSQL: "no pg_hba.conf entry"; PgBouncer: "login rejected" (its own hba file).
-    assert "no pg_hba.conf entry" in out.stderr or "login rejected" in out.stderr
+    assert "no pg_hba.conf entry" in out.stderr or "login rejected" in out.stderr, out.stderr
 
 
 def test_the_app_database_is_closed_to_other_roles(tier):
