@@ -6,8 +6,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+JUDGES := .venv-judges
 APT_PACKAGES := systemd-container mmdebstrap tinyproxy iproute2 openssh-client openssl curl \
-	util-linux gnupg age pebble nmap
+	util-linux gnupg age pebble nmap git
 TOPOLOGY ?= cluster
 
 .PHONY: deps venv demo test lint unit integration bench down clean
@@ -20,12 +21,18 @@ deps: venv
 			--no-install-recommends $$missing >/dev/null; \
 	fi
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed $(JUDGES)/.installed
 
 $(VENV)/.installed: requirements/lab.in requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check \
 		-r requirements/lab.in -c requirements/constraints.txt
+	touch $@
+
+$(JUDGES)/.installed: requirements/judges.in requirements/judges-constraints.txt
+	test -x $(JUDGES)/bin/python || $(PYTHON) -m venv $(JUDGES)
+	$(JUDGES)/bin/pip install --quiet --disable-pip-version-check \
+		-r requirements/judges.in -c requirements/judges-constraints.txt
 	touch $@
 
 demo: deps
@@ -50,7 +57,7 @@ down: venv
 	./lab down
 
 clean: down
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(JUDGES)
 
 BENCH_ARGS ?=
 bench: deps

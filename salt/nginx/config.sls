@@ -32,6 +32,7 @@ nginx-acme-webroot:
     - mode: '0755'
 
 {%- for snippet, template, target in [
+      ('nginx-main-config', 'nginx.conf.jinja', nginx.config_dir ~ '/nginx.conf'),
       ('nginx-proxy-snippet', 'proxy.conf.jinja', snippets ~ '-proxy.conf'),
       ('nginx-headers-snippet', 'headers.conf.jinja', snippets ~ '-headers.conf'),
       ('nginx-tls-snippet', 'tls.conf.jinja', snippets ~ '-tls.conf'),
@@ -92,6 +93,7 @@ nginx-config-test:
   cmd.run:
     - name: nginx -t -q
     - onchanges:
+      - file: nginx-main-config
       - file: nginx-proxy-snippet
       - file: nginx-headers-snippet
       - file: nginx-tls-snippet

@@ -14,6 +14,7 @@ nginx-service:
       - cmd: nginx-config-test
     - watch:
       - file: nginx-dhparam
+      - file: nginx-main-config
       - file: nginx-proxy-snippet
       - file: nginx-headers-snippet
       - file: nginx-tls-snippet
