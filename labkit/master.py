@@ -65,6 +65,12 @@ def write_config():
         "pillar_roots": {"base": [str(paths.REPO / "pillar"), str(LAB_PILLAR)]},
         "gpg_keydir": str(GPG_KEYDIR),
         "roster_file": str(paths.ROSTER),
+        # salt-ssh packs for the host only the files a state names, not what a file template
+        # imports when the host renders it: the shared Jinja helpers go along with every run.
+        "extra_filerefs": [
+            f"salt://common/{path.name}"
+            for path in sorted((paths.REPO / "salt" / "common").glob("*.jinja"))
+        ],
         "known_hosts_file": str(paths.RUN / "ssh/known_hosts"),
         "ssh_log_file": str(paths.MASTER / "log/ssh"),
         "gather_job_timeout": 5,
@@ -90,12 +96,13 @@ def write_secrets():
     LAB_SECRETS.write_text(json.dumps(drawn))
 
 
-def write_site_pillar(acme_directory, acme_directory_ca, admin_key):
+def write_site_pillar(acme_directory, acme_directory_ca, admin_key, app_repo):
     """The lab's site-local pillar (``<env>/local.sls``): its own ACME CA instead of Let's
     Encrypt and the CA that CA's directory is served with; the admin account the lab logs in
-    with; and the master's address as the admin network, whose SSH is not rate limited (salt-ssh
-    opens several connections a run)."""
+    with; the master's address as the admin network, whose SSH is not rate limited (salt-ssh
+    opens several connections a run); and the lab's git server as the app's source."""
     site = {
+        "app": {"git": {"repo": app_repo, "rev": "main"}},
         "certs": {"acme": {"directory": acme_directory, "ca_bundle": acme_directory_ca}},
         "hardening": {
             "admins": {image.ADMIN_USER: {"keys": [admin_key.strip()], "sudo": True}},
@@ -134,6 +141,9 @@ def start():
 
 def write_roster(hosts):
     # The admin with sudo, not root: the hardening formula refuses root logins over SSH.
+    # The grains a minion has from its config file are given here too: salt-ssh never reads
+    # that file, and without them a host would get neither its roles' states nor its
+    # environment's pillar (the admins among it, whose sudo rule would then be removed).
     roster = {
         h.name: {
             "host": h.address,
@@ -141,6 +151,10 @@ def write_roster(hosts):
             "sudo": True,
             "priv": str(paths.SSH_KEY),
             "timeout": 10,
+            "grains": {
+                "roles": list(h.roles),
+                "environment": h.environment,
+            },
         }
         for h in hosts
     }

@@ -40,6 +40,7 @@ app-env-file:
         database: {{ {
             'host': database_host,
             'port': postgres.pgbouncer.port,
+            'direct_port': postgres.port,
             'name': postgres.app.database,
             'user': postgres.app.user,
             'password': postgres.app.password | string,
@@ -50,6 +51,7 @@ app-env-file:
             'db': app.cache.db,
             'password': redis.password | string,
           } | tojson }}
+        forwarded_allow_ips: {{ forwarded_allow_ips | tojson }}
     - require:
       - file: app-config-dir
       - user: app-user

@@ -1,4 +1,5 @@
-# The acoustic-lab demo app: code, venv, configuration and a hardened gunicorn unit.
+# A Python web app (by default the acoustic-lab demo): code from git or salt://, venv with its
+# requirements, configuration, schema migrations and a hardened gunicorn unit.
 include:
   - validation
   - app.user
@@ -6,4 +7,5 @@ include:
   - app.code
   - app.venv
   - app.config
+  - app.migrate
   - app.service

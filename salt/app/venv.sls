@@ -1,8 +1,11 @@
 {%- from "app/map.jinja" import app with context %}
+{%- set pip = app.venv_dir ~ '/bin/pip --disable-pip-version-check' %}
+{%- set requirements = app.code_dir ~ '/' ~ app.requirements %}
 
 include:
   - app.user
   - app.package
+  - app.code
 
 app-venv:
   cmd.run:
@@ -12,25 +15,15 @@ app-venv:
       - pkg: app-os-packages
       - file: app-home
 
-# Exact pins: pip.installed compares each pin with "pip list" in the venv and installs only
-# what differs, so a converged venv reports no change.
-app-pip-packages:
-  pip.installed:
-    - pkgs: {{ app.pip_packages | tojson }}
-    - bin_env: {{ app.venv_dir }}
-    # Only a dry run reaches this with no venv yet (a real run has just made it): pip has no
-    # interpreter to ask then, and the state below says what would happen instead.
-    - onlyif: test -x {{ app.venv_dir }}/bin/pip
+# The app's own requirements file, from its code. pip's dry run tells whether anything would be
+# installed: nothing is run (nor reported, test=True included) while the venv already has it.
+app-requirements:
+  cmd.run:
+    - name: {{ pip }} install --quiet --requirement {{ requirements }}
+    - unless: >-
+        {{ pip }} install --quiet --dry-run --report - --requirement {{ requirements }}
+        | {{ app.venv_dir }}/bin/python -c
+        'import json, sys; sys.exit(1 if json.load(sys.stdin)["install"] else 0)'
     - require:
       - cmd: app-venv
-{%- if opts.get('test') and not salt['file.file_exists'](app.venv_dir ~ '/bin/pip') %}
-
-app-pip-packages-pending:
-  test.configurable_test_state:
-    # In a dry run Salt reports a pending change as result None.
-    - changes: True
-    - result: True
-    - comment: >-
-        The venv {{ app.venv_dir }} does not exist yet; these pinned packages would be
-        installed into it: {{ app.pip_packages | join(', ') }}
-{%- endif %}
+      - {{ 'git' if app.git.repo else 'file' }}: app-code

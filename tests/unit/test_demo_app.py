@@ -43,17 +43,71 @@ def checks(monkeypatch):
     return patched
 
 
-def test_index_is_html():
-    status, headers, body = call("/", HTTP_HOST="app.example.test")
+@pytest.fixture
+def stores(monkeypatch):
+    """Redis sessions and the PostgreSQL counter as dicts; the test reads them back."""
+    sessions, views = {}, {"total": 0}
+
+    def visit(session_id):
+        sessions[session_id] = sessions.get(session_id, 0) + 1
+        return sessions[session_id]
+
+    def view():
+        views["total"] += 1
+        return views["total"]
+
+    monkeypatch.setattr(wsgi, "count_session_visit", visit)
+    monkeypatch.setattr(wsgi, "count_page_view", view)
+    return sessions, views
+
+
+HTTPS = {"wsgi.url_scheme": "https"}
+
+
+def test_index_is_html(stores):
+    status, headers, body = call("/", HTTP_HOST="app.example.test", **HTTPS)
     assert status == "200 OK"
     assert headers["Content-Type"].startswith("text/html")
     assert b"acoustic-lab" in body and b"app.example.test" in body
     assert headers["Content-Length"] == str(len(body))
 
 
-def test_index_escapes_host_header():
-    _, _, body = call("/", HTTP_HOST="<script>")
+def test_index_escapes_host_header(stores):
+    _, _, body = call("/", HTTP_HOST="<script>", **HTTPS)
     assert b"<script>" not in body
+
+
+def test_session_counter_follows_the_cookie(stores):
+    sessions, views = stores
+    _, headers, body = call("/", **HTTPS)
+    cookie = headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    session_id = cookie.split(";")[0].split("=", 1)[1]
+    assert b'<span id="visits">1</span>' in body
+
+    _, headers, body = call("/", HTTP_COOKIE=f"acoustic_sid={session_id}", **HTTPS)
+    assert b'<span id="visits">2</span>' in body
+    assert headers["Set-Cookie"].startswith(f"acoustic_sid={session_id};")
+    assert b'<span id="views">2</span>' in body
+    assert sessions == {session_id: 2} and views["total"] == 2
+
+
+@pytest.mark.parametrize("cookie", ["acoustic_sid=short", "acoustic_sid=../../etc", 'bad;;="x'])
+def test_a_forged_session_cookie_gets_a_new_session(stores, cookie):
+    _, headers, body = call("/", HTTP_COOKIE=cookie, **HTTPS)
+    new_id = headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    assert len(new_id) == 43 and new_id in stores[0]
+    assert b'<span id="visits">1</span>' in body
+
+
+def test_index_is_503_without_redis_and_names_no_password(monkeypatch, stores):
+    def down(_session_id):
+        raise ConnectionError("cannot reach redis://:s3cret@10.0.0.9:6379/0")
+
+    monkeypatch.setattr(wsgi, "count_session_visit", down)
+    status, _, body = call("/", **HTTPS)
+    assert status == "503 Service Unavailable"
+    assert b"s3cret" not in body and b"ConnectionError" in body
 
 
 def test_unknown_path_is_404_and_post_is_405():
@@ -158,3 +212,34 @@ def test_checks_use_short_timeouts(monkeypatch):
     assert seen["redis"]["socket_connect_timeout"] == 2
     assert seen["redis"]["socket_timeout"] == 2
     assert seen["closed"] is True
+
+
+def test_plain_http_is_redirected_to_https_but_health_is_not(checks, stores):
+    status, headers, _ = call("/", HTTP_HOST="app.example.test", QUERY_STRING="a=1")
+    assert status == "301 Moved Permanently"
+    assert headers["Location"] == "https://app.example.test/?a=1"
+    assert call("/health")[0] == "200 OK"
+    assert call("/nope")[0] == "404 Not Found"
+
+
+@pytest.mark.parametrize(
+    ("peer", "client"),
+    [("198.18.0.10", "203.0.113.7"), ("198.18.0.99", "198.18.0.99")],
+    ids=["trusted-proxy", "untrusted-peer"],
+)
+def test_x_real_ip_counts_only_from_a_trusted_proxy(monkeypatch, peer, client):
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1, 198.18.0.10")
+    status, _, body = call(
+        "/request",
+        REMOTE_ADDR=peer,
+        HTTP_X_REAL_IP="203.0.113.7",
+        HTTP_HOST="app.example.test",
+        **{"wsgi.url_scheme": "https"},
+    )
+    assert status == "200 OK"
+    assert json.loads(body) == {
+        "scheme": "https",
+        "host": "app.example.test",
+        "client": client,
+        "release": wsgi.release(),
+    }
