@@ -51,7 +51,16 @@ log = logging.getLogger(__name__)
 
 __virtualname__ = "pillar_schema"
 
-FORMULA_SCHEMAS = ("validation", "hardening", "nginx", "certs", "postgres", "redis", "app")
+FORMULA_SCHEMAS = (
+    "validation",
+    "hardening",
+    "nginx",
+    "certs",
+    "postgres",
+    "redis",
+    "app",
+    "monitoring",
+)
 
 _TYPE_WORDS = {
     "str": "a string",

@@ -4,6 +4,7 @@ Nothing here knows a formula: it runs ``state.apply`` and reads what Salt report
 hosts from outside (HTTP) or from a root shell inside them.
 """
 
+import contextlib
 import json
 import ssl
 import subprocess
@@ -107,8 +108,13 @@ class Fleet:
         result}). A minion highstated by several steps has all their results in its list."""
         cmd = master.salt_cmd("salt-run", ["state.orchestrate", sls, "--out=json"])
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        # salt-run may print progress and warnings before its JSON document.
+        start = result.stdout.find("\n{")
+        text = result.stdout if result.stdout.startswith("{") else result.stdout[start + 1 :]
         try:
-            out = parse_json_stream(result.stdout)
+            out = parse_json_stream(text) if start >= 0 or text.startswith("{") else None
+            if out is None:
+                raise ValueError("no JSON document")
         except ValueError as err:
             raise LabError(
                 f"salt-run state.orchestrate {sls} gave no JSON (rc {result.returncode}):\n"
@@ -126,6 +132,17 @@ class Fleet:
                     ):
                         per_minion.setdefault(minion, []).extend(states.values())
         return per_minion, steps
+
+    @contextlib.contextmanager
+    def maintenance(self, *hosts):
+        """Hosts in maintenance: their health beacon is off while the block runs, so a service
+        stopped on purpose is neither alerted on nor started again by the reactor."""
+        target = ",".join(hosts)
+        self.salt(target, "beacons.disable_beacon", "wsp_health", "-L", timeout=60)
+        try:
+            yield
+        finally:
+            self.salt(target, "beacons.enable_beacon", "wsp_health", "-L", timeout=60)
 
     def sh(self, host, command):
         """Run a shell command inside a host, as root; return the CompletedProcess."""

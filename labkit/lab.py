@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from labkit import acme, cgroups, gitserve, image, master, net, paths
+from labkit import acme, cgroups, gitserve, image, master, net, paths, webhook
 from labkit.hosts import Host
 from labkit.util import LabError, Phase, log, run
 
@@ -143,7 +143,8 @@ def up(topology="cluster", suite=None, environment="staging"):
             master.write_secrets()
             ssh_pub = master.ensure_ssh_key()
             repo = gitserve.start()
-            master.write_site_pillar(acme.directory_url(), directory_ca, ssh_pub, repo)
+            hook = webhook.start()
+            master.write_site_pillar(acme.directory_url(), directory_ca, ssh_pub, repo, hook)
             master.start()
         with Phase("prepare hosts"):
             _prepare(hosts, rootfs, ssh_pub, topology)

@@ -76,6 +76,10 @@ def write_config():
         "gather_job_timeout": 5,
         "timeout": 10,
         "state_output_diff": True,
+        # The custom runners (the fleet's health table, alert notifications), and the reactor
+        # that answers the health beacon's events.
+        "runner_dirs": [str(paths.REPO / "_runners")],
+        "reactor": [{"salt/beacon/*/wsp_health/*": ["salt://reactor/health.sls"]}],
     }
     (paths.MASTER_CONF_DIR / "master").write_text(
         "# Written by the lab (labkit/master.py) at every 'up'.\n"
@@ -96,13 +100,15 @@ def write_secrets():
     LAB_SECRETS.write_text(json.dumps(drawn))
 
 
-def write_site_pillar(acme_directory, acme_directory_ca, admin_key, app_repo):
+def write_site_pillar(acme_directory, acme_directory_ca, admin_key, app_repo, webhook):
     """The lab's site-local pillar (``<env>/local.sls``): its own ACME CA instead of Let's
     Encrypt and the CA that CA's directory is served with; the admin account the lab logs in
     with; the master's address as the admin network, whose SSH is not rate limited (salt-ssh
-    opens several connections a run); and the lab's git server as the app's source."""
+    opens several connections a run); the lab's git server as the app's source; and the lab's
+    webhook receiver for the reactor's notifications."""
     site = {
         "app": {"git": {"repo": app_repo, "rev": "main"}},
+        "monitoring": {"notify": {"webhook": webhook}},
         "certs": {"acme": {"directory": acme_directory, "ca_bundle": acme_directory_ca}},
         "hardening": {
             "admins": {image.ADMIN_USER: {"keys": [admin_key.strip()], "sudo": True}},

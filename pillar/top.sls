@@ -14,6 +14,7 @@ base:
     - defaults.app
     - defaults.postgres
     - defaults.redis
+    - defaults.schedule
   # <env>.local holds a site's own additions and is not in the checkout: the lab writes its
   # private ACME CA there. Optional, hence ignore_missing.
   'G@environment:staging':

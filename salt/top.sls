@@ -6,6 +6,8 @@ base:
   '*':
     - validation
     - hardening
+    # Its states carry "order: last": alerts start once the host's services are in place.
+    - monitoring
   'G@roles:db':
     - match: compound
     - postgres

@@ -4,7 +4,8 @@
 # here, at render time, so the same state works over salt-ssh, where a module on the host
 # cannot fetch files from the master.
 {%- set schema = {} %}
-{%- for formula in ['validation', 'hardening', 'nginx', 'certs', 'postgres', 'redis', 'app'] %}
+{%- for formula in ['validation', 'hardening', 'nginx', 'certs', 'postgres', 'redis', 'app',
+                    'monitoring'] %}
 {%-   import_yaml formula ~ '/schema.yaml' as part %}
 {%-   do schema.update(part) %}
 {%- endfor %}

@@ -75,7 +75,7 @@ def test_dry_run_on_a_fresh_host_reports_what_would_change_and_changes_nothing(f
     results = fleet.apply("stage1", "test=True")["stage1"]
     assert not [s for s in results if s["result"] is False]
     pending = {s["__id__"] for s in results if s["result"] is None}
-    assert {"app-systemd-unit", "postgres-app-role", "app-pip-packages-pending"} <= pending
+    assert {"app-systemd-unit", "postgres-app-role", "app-requirements"} <= pending
     assert fleet.sh("stage1", "test -e /etc/acoustic-lab || echo absent").stdout.strip() == "absent"
 
 

@@ -52,6 +52,11 @@ def test_health_is_ok_through_the_web_tier(stack):
 )
 def test_health_names_the_backend_that_is_down(stack, role, unit, check):
     host = host_with(stack, role)
+    with stack.maintenance(host):
+        stopped_on_purpose(stack, host, unit, check)
+
+
+def stopped_on_purpose(stack, host, unit, check):
     stack.sh(host, f"systemctl stop {unit}")
     try:
         # Debian's postgresql unit returns before its cluster has stopped: wait for the effect.

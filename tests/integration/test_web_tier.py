@@ -99,16 +99,17 @@ def test_every_response_carries_the_security_headers(stack, path):
 
 def test_a_502_from_nginx_carries_the_security_headers_too(stack):
     apps = [name for name, host in stack.hosts.items() if "app" in host.roles]
-    for name in apps:
-        stack.sh(name, "systemctl stop acoustic-lab")
-    try:
-        status, headers = headers_of(stack, "/")
-        assert status == 502
-        missing = [name for name in SECURITY_HEADERS if name not in headers]
-        assert not missing, f"the 502 page lacks {missing}"
-    finally:
+    with stack.maintenance(*apps):
         for name in apps:
-            stack.sh(name, "systemctl start acoustic-lab")
+            stack.sh(name, "systemctl stop acoustic-lab")
+        try:
+            status, headers = headers_of(stack, "/")
+            assert status == 502
+            missing = [name for name in SECURITY_HEADERS if name not in headers]
+            assert not missing, f"the 502 page lacks {missing}"
+        finally:
+            for name in apps:
+                stack.sh(name, "systemctl start acoustic-lab")
     assert wait_for(lambda: headers_of(stack, "/health")[0] == 200, 20)
 
 

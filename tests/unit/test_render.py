@@ -246,7 +246,7 @@ def test_top_targets_roles_by_compound_grain_match_only():
     assert list(top) == ["base"]
     targets = {}
     # Every host, whatever its roles, checks its pillar first, then is hardened.
-    assert top["base"].pop("*") == ["validation", "hardening"]
+    assert top["base"].pop("*") == ["validation", "hardening", "monitoring"]
     for target, entries in top["base"].items():
         assert re.fullmatch(r"G@roles:\w+", target), f"{target} is not a roles grain match"
         assert {"match": "compound"} in entries, f"{target} lacks match: compound"
