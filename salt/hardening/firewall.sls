@@ -116,7 +116,23 @@ hardening-firewall-package:
 hardening-firewall-enabled:
   ufw.enabled: []
 
-{%-   for direction, policy in [('incoming', 'deny'), ('outgoing', 'allow'), ('routed', 'deny')] %}
+{#-   ufw's policy and logging states refuse to run while ufw is inactive, so in a dry run on a
+      host whose firewall is not enabled yet they would fail; there they report what the real
+      run will set instead. #}
+{%-   set dry_run_before_enable = opts.get('test') and 'Status: active' not in
+        salt['cmd.run_stdout']('ufw status', python_shell=False, ignore_retcode=True) %}
+{%-   set policies = [('incoming', 'deny'), ('outgoing', 'allow'), ('routed', 'deny')] %}
+{%-   if dry_run_before_enable %}
+
+hardening-firewall-settings-pending:
+  test.configurable_test_state:
+    - changes: True
+    - result: True
+    - comment: >-
+        ufw is not enabled yet; once it is, default policies
+        {{ policies | map('join', ' ') | join(', ') }} and logging {{ fw.logging }} would be set
+{%-   else %}
+{%-     for direction, policy in policies %}
 
 hardening-firewall-default-{{ direction }}:
   ufw.default_policy:
@@ -124,13 +140,14 @@ hardening-firewall-default-{{ direction }}:
     - direction: {{ direction }}
     - require:
       - ufw: hardening-firewall-enabled
-{%-   endfor %}
+{%-     endfor %}
 
 hardening-firewall-logging:
   ufw.logging_level:
     - level: {{ fw.logging }}
     - require:
       - ufw: hardening-firewall-enabled
+{%-   endif %}
 {%- else %}
 
 hardening-firewall-disabled:
