@@ -198,3 +198,10 @@ class Host:
         cgroups.kill_all(f"host-{self.name}")
         cgroups.remove(f"host-{self.name}")
         shutil.rmtree(f"/run/systemd/nspawn/propagate/{self.machine}", ignore_errors=True)
+        # The kernel can keep a stopped host's network namespace, and with it the machine's end
+        # of the host's veth, for minutes after its last process (socket timers): booting the
+        # same name again then fails with "File exists". Deleting that end deletes the pair.
+        # Limitation: nspawn shortens names past 15 characters with a hash; those stay.
+        veth = f"vb-{self.machine}"
+        if len(veth) <= 15 and Path(f"/sys/class/net/{veth}").exists():
+            run(["ip", "link", "del", veth], check=False)
