@@ -15,7 +15,7 @@ import urllib.request
 
 from cryptography import x509
 
-from labkit import acme, lab, master
+from labkit import acme, lab, master, paths
 from labkit.util import LabError
 
 
@@ -147,6 +147,29 @@ class Fleet:
     def sh(self, host, command):
         """Run a shell command inside a host, as root; return the CompletedProcess."""
         return self.hosts[host].exec("/bin/sh", "-c", command, timeout=120)
+
+
+def ssh_argv(address, user, *command, options=()):
+    """The OpenSSH client's command line to a lab host, with the lab's key and known hosts (host
+    keys checked), never prompting."""
+    return [
+        "ssh",
+        "-i",
+        str(paths.SSH_KEY),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ConnectTimeout=10",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        f"UserKnownHostsFile={paths.RUN / 'ssh/known_hosts'}",
+        *options,
+        f"{user}@{address}",
+        *command,
+    ]
 
 
 def parse_json_stream(text):

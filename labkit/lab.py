@@ -144,7 +144,9 @@ def up(topology="cluster", suite=None, environment="staging"):
             ssh_pub = master.ensure_ssh_key()
             repo = gitserve.start()
             hook = webhook.start()
-            master.write_site_pillar(acme.directory_url(), directory_ca, ssh_pub, repo, hook)
+            master.write_site_pillar(
+                acme.directory_url(), directory_ca, acme.issuing_root(), ssh_pub, repo, hook
+            )
             master.start()
         with Phase("prepare hosts"):
             _prepare(hosts, rootfs, ssh_pub, topology)

@@ -100,16 +100,20 @@ def write_secrets():
     LAB_SECRETS.write_text(json.dumps(drawn))
 
 
-def write_site_pillar(acme_directory, acme_directory_ca, admin_key, app_repo, webhook):
+def write_site_pillar(acme_directory, acme_directory_ca, acme_root, admin_key, app_repo, webhook):
     """The lab's site-local pillar (``<env>/local.sls``): its own ACME CA instead of Let's
-    Encrypt and the CA that CA's directory is served with; the admin account the lab logs in
+    Encrypt, the CA that CA's directory is served with, and the root it issues from (trusted by
+    the web hosts, whose health checks verify the site); the admin account the lab logs in
     with; the master's address as the admin network, whose SSH is not rate limited (salt-ssh
     opens several connections a run); the lab's git server as the app's source; and the lab's
     webhook receiver for the reactor's notifications."""
     site = {
         "app": {"git": {"repo": app_repo, "rev": "main"}},
         "monitoring": {"notify": {"webhook": webhook}},
-        "certs": {"acme": {"directory": acme_directory, "ca_bundle": acme_directory_ca}},
+        "certs": {
+            "acme": {"directory": acme_directory, "ca_bundle": acme_directory_ca},
+            "trust_roots": [acme_root],
+        },
         "hardening": {
             "admins": {image.ADMIN_USER: {"keys": [admin_key.strip()], "sudo": True}},
             "firewall": {"admin_sources": [f"{paths.GATEWAY}/32"]},

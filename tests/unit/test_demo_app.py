@@ -179,6 +179,9 @@ def test_checks_use_short_timeouts(monkeypatch):
         def fetchone(self):
             return (1,)
 
+        def cancel(self):
+            seen["cancelled"] = True
+
     class FakePsycopg:
         @staticmethod
         def connect(url, **kwargs):
@@ -209,6 +212,7 @@ def test_checks_use_short_timeouts(monkeypatch):
     assert "options" not in seen["postgres"]  # PgBouncer refuses startup options
     assert seen["postgres"]["prepare_threshold"] is None
     assert seen["queries"] == ["SET LOCAL statement_timeout = 2000", "SELECT 1"]
+    assert "cancelled" not in seen  # answered in time: the deadline was called off
     assert seen["redis"]["socket_connect_timeout"] == 2
     assert seen["redis"]["socket_timeout"] == 2
     assert seen["closed"] is True
@@ -243,3 +247,39 @@ def test_x_real_ip_counts_only_from_a_trusted_proxy(monkeypatch, peer, client):
         "client": client,
         "release": wsgi.release(),
     }
+
+
+def test_a_query_held_by_the_pooler_is_cancelled_in_time(monkeypatch):
+    import threading
+
+    cancelled = threading.Event()
+
+    class HeldConnection:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def execute(self, query):
+            if query == "SELECT 1":
+                # Like PgBouncer waiting for a server that is down: only a cancel ends it.
+                if not cancelled.wait(5):
+                    raise AssertionError("never cancelled")
+                raise RuntimeError("canceling statement due to user request")
+            return self
+
+        def cancel(self):
+            cancelled.set()
+
+    class FakePsycopg:
+        @staticmethod
+        def connect(url, **kwargs):
+            return HeldConnection()
+
+    monkeypatch.setitem(sys.modules, "psycopg", FakePsycopg)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@127.0.0.1/db")
+    monkeypatch.setattr(wsgi, "CONNECT_TIMEOUT_SECONDS", 0.2)
+    with pytest.raises(RuntimeError, match="canceling statement"):
+        wsgi.check_postgres()
+    assert cancelled.is_set()

@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import secrets
+import threading
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 
@@ -59,8 +60,8 @@ def _redact(text):
     return _URL_PASSWORD.sub(r"\1***@", text)
 
 
-def check_postgres():
-    """Run ``SELECT 1`` on ``DATABASE_URL``; raise on any failure."""
+def _query_one(sql):
+    """Run ``sql`` on ``DATABASE_URL`` in one short transaction; return its first row."""
     import psycopg
 
     url = os.environ.get("DATABASE_URL")
@@ -73,8 +74,20 @@ def check_postgres():
     with psycopg.connect(
         url, connect_timeout=CONNECT_TIMEOUT_SECONDS, prepare_threshold=None
     ) as conn:
-        conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
-        conn.execute("SELECT 1").fetchone()
+        # The pooler may hold the query while it waits for a server that is down: cancel it
+        # from here once the time is up, so a request never hangs on the database.
+        deadline = threading.Timer(CONNECT_TIMEOUT_SECONDS, conn.cancel)
+        deadline.start()
+        try:
+            conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+            return conn.execute(sql).fetchone()
+        finally:
+            deadline.cancel()
+
+
+def check_postgres():
+    """Run ``SELECT 1`` on ``DATABASE_URL``; raise on any failure."""
+    _query_one("SELECT 1")
 
 
 def _redis_from_env():
@@ -193,19 +206,11 @@ def count_session_visit(session_id):
 
 def count_page_view():
     """Add one to the site's page views in PostgreSQL and return the new total."""
-    import psycopg
-
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        raise RuntimeError("DATABASE_URL is not set")
-    with psycopg.connect(
-        url, connect_timeout=CONNECT_TIMEOUT_SECONDS, prepare_threshold=None
-    ) as conn:
-        row = conn.execute(
-            "INSERT INTO site_counters (name, value) VALUES ('page_views', 1) "
-            "ON CONFLICT (name) DO UPDATE SET value = site_counters.value + 1 "
-            "RETURNING value"
-        ).fetchone()
+    row = _query_one(
+        "INSERT INTO site_counters (name, value) VALUES ('page_views', 1) "
+        "ON CONFLICT (name) DO UPDATE SET value = site_counters.value + 1 "
+        "RETURNING value"
+    )
     return int(row[0])
 
 
