@@ -1,4 +1,5 @@
-"""Every public function of every custom execution and state module documents a CLI example.
+"""Every public function of every custom execution, state and runner module documents a CLI
+example.
 
 Salt's ``sys.doc`` shows these docstrings to operators; a function without a "CLI Example:"
 block leaves them guessing how to call it.
@@ -11,7 +12,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-MODULE_FILES = sorted([*(REPO / "_modules").glob("*.py"), *(REPO / "_states").glob("*.py")])
+MODULE_FILES = sorted(
+    path for folder in ("_modules", "_states", "_runners") for path in (REPO / folder).glob("*.py")
+)
 
 
 def public_functions(path):
@@ -26,7 +29,7 @@ def public_functions(path):
 
 def test_there_are_modules_to_check():
     names = {f"{path.parent.name}/{path.name}" for path in MODULE_FILES}
-    assert {"_modules/wsp_cert.py", "_modules/wsp_health.py", "_states/wsp_health.py"} <= names
+    assert {"_modules/wsp_cert.py", "_states/wsp_health.py", "_runners/wsp_fleet.py"} <= names
 
 
 @pytest.mark.parametrize("path", MODULE_FILES, ids=lambda path: f"{path.parent.name}/{path.name}")
