@@ -98,3 +98,82 @@ def test_a_changed_module_is_used_at_once_over_minion_and_salt_ssh(stack):
     finally:
         probe.unlink(missing_ok=True)
         stack.salt(host, "saltutil.sync_modules")
+
+
+def test_a_full_disk_is_alerted_and_clears_when_space_is_freed(stack):
+    """A small file system of its own, watched through pillar, filled past 90% and emptied."""
+    host, point = role_host(stack, "cache"), "/mnt/wsp-drill"
+    local = master.LAB_PILLAR / "staging" / "local.sls"
+    original = local.read_text()
+    assert "\nmonitoring:\n" in original
+    local.write_text(
+        original.replace("\nmonitoring:\n", f"\nmonitoring:\n  disk:\n    mounts: [{point}]\n", 1)
+    )
+    stack.sh(host, f"mkdir -p {point} && mount -t tmpfs -o size=8m wsp-drill {point}")
+    try:
+        stack.salt(host, "saltutil.refresh_pillar", "wait=True")
+        since = time.time()
+        stack.sh(host, f"dd if=/dev/zero of={point}/fill bs=1M count=7 status=none")
+        check = f"disk:{point}"
+        alerted = wait_for(lambda: notified(host, "alert", check, since), 60, interval=1)
+        stack.sh(host, f"rm -f {point}/fill")
+        recovered = wait_for(lambda: notified(host, "recovered", check, since), 60, interval=1)
+    finally:
+        local.write_text(original)
+        stack.salt(host, "saltutil.refresh_pillar", "wait=True")
+        stack.sh(host, f"umount {point}; rmdir {point}")
+    assert alerted, f"no alert for {check} on {host}"
+    assert recovered, f"no recovery for {check} on {host}"
+    print(f"\n{host}: {point} filled to 7 of 8 MiB: {alerted[0]['event']['message']}")
+
+
+def test_a_certificate_near_its_end_is_alerted_and_renewed(stack):
+    """The site's certificate swapped for one with 5 days left, signed by a CA of the test's
+    own with the site's key: the beacon alerts, the reactor starts certbot's renewal, and the
+    new certificate from the lab's ACME CA is served."""
+    web = role_host(stack, "web")
+    live = "/etc/letsencrypt/live/acoustic-lab"
+    site = stack.site_name()
+    make_short = (
+        "set -e; d=$(mktemp -d); cd $d; "
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
+        "-out ca.pem -days 30 -subj '/CN=wsp drill CA' 2>/dev/null; "
+        f"openssl req -new -key {live}/privkey.pem -subj '/CN={site}' -out site.csr; "
+        f"printf 'subjectAltName=DNS:{site},DNS:www.{site}\\n' > ext; "
+        "openssl x509 -req -in site.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 5 "
+        "-extfile ext -out short.pem 2>/dev/null; "
+        f"cert=$(readlink -f {live}/cert.pem); chain=$(readlink -f {live}/fullchain.pem); "
+        'cp short.pem "$cert"; cat short.pem ca.pem > "$chain"; rm -rf $d; '
+        "systemctl reload nginx"
+    )
+    since = time.time()
+    made = stack.sh(web, make_short)
+    assert made.returncode == 0, made.stderr
+    days = stack.salt(web, "wsp_cert.info", f"{live}/cert.pem")[web]["days_left_int"]
+    assert days <= 5
+
+    alerted = wait_for(
+        lambda: [
+            e
+            for e in webhook.events()
+            if e["received"] >= since
+            and e["event"].get("state") == "alert"
+            and e["event"].get("name", "").startswith("cert:")
+        ],
+        90,
+        interval=1,
+    )
+    assert alerted, "no certificate alert"
+    renewed = wait_for(
+        lambda: stack.salt(web, "wsp_cert.info", f"{live}/cert.pem")[web]["days_left_int"] > 30,
+        120,
+        interval=3,
+    )
+    assert renewed, "the certificate was not renewed"
+    info = stack.salt(web, "wsp_cert.info", f"{live}/cert.pem")[web]
+    served = stack.salt(web, "wsp_cert.endpoint", "127.0.0.1", "443", f"server_name={site}")[web]
+    assert served["serial"] == info["serial"]
+    print(
+        f"\n{web}: 5-day certificate alerted ({alerted[0]['event']['name']}), renewed: "
+        f"{info['days_left_int']} days left, issuer {info['issuer']}"
+    )
