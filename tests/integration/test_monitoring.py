@@ -113,7 +113,7 @@ def test_a_full_disk_is_alerted_and_clears_when_space_is_freed(stack):
     try:
         stack.salt(host, "saltutil.refresh_pillar", "wait=True")
         since = time.time()
-        stack.sh(host, f"dd if=/dev/zero of={point}/fill bs=1M count=7 status=none")
+        stack.sh(host, f"dd if=/dev/zero of={point}/fill bs=512K count=15 status=none")
         check = f"disk:{point}"
         alerted = wait_for(lambda: notified(host, "alert", check, since), 60, interval=1)
         stack.sh(host, f"rm -f {point}/fill")
@@ -124,7 +124,7 @@ def test_a_full_disk_is_alerted_and_clears_when_space_is_freed(stack):
         stack.sh(host, f"umount {point}; rmdir {point}")
     assert alerted, f"no alert for {check} on {host}"
     assert recovered, f"no recovery for {check} on {host}"
-    print(f"\n{host}: {point} filled to 7 of 8 MiB: {alerted[0]['event']['message']}")
+    print(f"\n{host}: {point} filled to 7.5 of 8 MiB: {alerted[0]['event']['message']}")
 
 
 def test_a_certificate_near_its_end_is_alerted_and_renewed(stack):
