@@ -1,5 +1,6 @@
 """The certificate and health modules loaded by Salt's own loader from the checkout's
-``_modules`` and ``_states``, and run on this machine.
+``_modules`` and ``_states`` (through pytest-salt-factories' ``Loaders``), and run on this
+machine.
 
 Only read-only checks run here (a certificate file made for the test, /proc and statvfs);
 the checks of services, HTTP, PostgreSQL and Redis need a booted lab host.
@@ -11,11 +12,11 @@ from pathlib import Path
 
 import pytest
 import salt.config
-import salt.loader
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from saltfactories.utils.functional import Loaders
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,10 +44,9 @@ def loader(tmp_path_factory):
             },
         }
     )
-    utils = salt.loader.utils(opts)
-    mods = salt.loader.minion_mods(opts, utils=utils)
-    states = salt.loader.states(opts, mods, utils, {})
-    return {"opts": opts, "mods": mods, "states": states}
+    loaders = Loaders(opts)
+    yield {"opts": opts, "mods": loaders.modules, "states": loaders.states}
+    loaders.reset_state()
 
 
 def write_cert(path, days_left):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit import master, webhook
+from labkit import master, paths, webhook
 from labkit.driver import wait_for
 
 pytestmark = pytest.mark.parametrize("stack", ["cluster"], indirect=True)
@@ -177,3 +177,12 @@ def test_a_certificate_near_its_end_is_alerted_and_renewed(stack):
         f"\n{web}: 5-day certificate alerted ({alerted[0]['event']['name']}), renewed: "
         f"{info['days_left_int']} days left, issuer {info['issuer']}"
     )
+
+
+def test_the_reactor_left_no_traceback_in_the_master_log(stack):
+    """C9: the reactor files hold local./runner. calls that render and run cleanly. Runs after
+    the drills above, which made the reactor act."""
+    log = (paths.MASTER / "log" / "master").read_text(errors="replace")
+    assert "Traceback" not in log, log[log.find("Traceback") - 500 :][:3000]
+    assert webhook.events(), "the reactor posted nothing to the webhook"
+    print(f"\nmaster log: no traceback; {len(webhook.events())} notifications at the webhook")

@@ -667,3 +667,31 @@ def test_hardening_leaves_kernel_settings_and_auditd_to_the_machine_of_a_contain
     assert ("hardening-audit-service" in states) is not in_container
     # A container has a network namespace of its own: its network settings apply either way.
     assert "hardening-sysctl-net.ipv4.tcp_syncookies" in states
+
+
+def test_app_code_from_git_with_a_deploy_key_kept_out_of_state_arguments():
+    pillar = render_pillar({"environment": "staging"})
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----"
+    pillar["app"]["git"] = {
+        "repo": "ssh://git@git.example.test/acoustic-lab.git",
+        "rev": "release",
+        "deploy_key": key,
+    }
+    states = yaml.safe_load(host_of(SPLIT, "app1", pillar=pillar).render("app/code.sls"))
+    code = dict(pair for arg in states["app-code"]["git.latest"] for pair in arg.items())
+    assert code["name"] == "ssh://git@git.example.test/acoustic-lab.git"
+    assert code["rev"] == code["branch"] == "release"
+    assert code["identity"] == "/etc/acoustic-lab/deploy-key"
+    deploy_key = dict(
+        pair for arg in states["app-deploy-key"]["file.managed"] for pair in arg.items()
+    )
+    # The key is read on the minion from pillar: it is in no state argument, hence no job return.
+    assert deploy_key["contents_pillar"] == "app:git:deploy_key"
+    assert deploy_key["mode"] == "0600" and deploy_key["show_changes"] is False
+    assert "not-a-real-key" not in json.dumps(states)
+
+
+def test_app_code_from_salt_when_no_repository_is_named():
+    states = yaml.safe_load(host_of(SPLIT, "app1").render("app/code.sls"))
+    assert "file.recurse" in states["app-code"]
+    assert "app-deploy-key" not in states
