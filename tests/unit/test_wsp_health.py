@@ -597,8 +597,9 @@ def test_formula_defaults_match_the_formulas():
         assert node == value, key
 
 
-def test_reads_this_machines_proc():
-    """The real /proc parses (no dunders needed for the readers themselves)."""
+def test_reads_this_machines_proc(salt_dunders):
+    """The real /proc parses."""
+    salt_dunders(mod, grains={"virtual": "physical"})
     sample = mod._cpu_sample()
     assert sample["total"] > sample["busy"] >= 0
     assert "MemTotal" in mod._read("meminfo")
@@ -685,3 +686,29 @@ def test_healthy_reports_a_check_that_cannot_run(salt_dunders):
     salt_dunders(state, salt={"wsp_health.run": broken})
     ret = state.healthy("stack", checks=["ping"])
     assert ret["result"] is False and "unknown checks" in ret["comment"]
+
+
+def test_in_a_container_cpu_is_the_containers_own_cgroup_time(salt_dunders, monkeypatch):
+    """Inside a container /proc/stat is the machine's: the cgroup's usage_usec is used."""
+    salt_dunders(mod, grains={"virtual": "systemd-nspawn"})
+    usage = {"usec": 1_000_000}
+    monkeypatch.setattr(
+        mod, "_read_cgroup", lambda path: f"usage_usec {usage['usec']}\nuser_usec 1\n"
+    )
+    monkeypatch.setattr(mod.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(mod, "_read", lambda name: pytest.fail("read /proc/stat in a container"))
+    clock = {"now": 100.0}
+    monkeypatch.setattr(mod.time, "monotonic", lambda: clock["now"])
+    monkeypatch.setattr(mod.time, "sleep", lambda seconds: clock.update(now=clock["now"] + seconds))
+    first = mod._cpu_sample()
+    # One CPU-second used over one wall second of two CPUs: 50% of the host's share.
+    clock["now"] += 1.0
+    usage["usec"] += 1_000_000
+    result = mod._cpu_end(first, 1.0, 80, clock["now"])
+    assert result["value"] == 50.0 and result["ok"]
+
+
+def test_outside_a_container_the_cgroup_is_not_read(salt_dunders, monkeypatch):
+    salt_dunders(mod, grains={"virtual": "kvm"})
+    monkeypatch.setattr(mod, "_read_cgroup", lambda path: pytest.fail("read a cgroup on a VM"))
+    assert mod._container_cpu_sample() is None
