@@ -60,6 +60,13 @@ def test_the_fleet_health_table_names_every_host(stack):
 )
 def test_a_stopped_service_is_alerted_and_brought_back(stack, role, unit):
     host = role_host(stack, role)
+    # The reactor's job and its return, as they pass on the master's event bus (C9).
+    bus = subprocess.Popen(
+        master.salt_cmd("salt-run", ["state.event", f"tagmatch=salt/job/*/ret/{host}"]),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     since = time.time()
     stack.sh(host, f"systemctl stop {unit}")
     check = f"service:{unit}"
@@ -67,6 +74,8 @@ def test_a_stopped_service_is_alerted_and_brought_back(stack, role, unit):
     alerted = wait_for(lambda: notified(host, "alert", check, since), 60, interval=1)
     recovered = wait_for(lambda: notified(host, "recovered", check, since), 60, interval=1)
     took = time.time() - since
+    bus.terminate()
+    returns = bus.communicate(timeout=30)[0]
     state = stack.sh(host, f"systemctl is-active {unit}").stdout.strip()
     if state != "active":
         stack.sh(host, f"systemctl start {unit}")
@@ -74,6 +83,8 @@ def test_a_stopped_service_is_alerted_and_brought_back(stack, role, unit):
     assert recovered, f"no recovery for {check} on {host}"
     assert state == "active"
     assert len(notified(host, "alert", check, since)) == 1  # one alert, no storm
+    started = [line for line in returns.splitlines() if '"fun": "service.start"' in line]
+    assert started, f"no return of the reactor's service.start from {host} on the event bus"
     print(f"\n{host}: {unit} stopped, alerted, started by the reactor, recovered in {took:.0f} s")
 
 
