@@ -1,8 +1,10 @@
-"""``./lab``: the command line of the lab. Run ``./lab --help``."""
+"""``./lab``: boot throwaway Debian hosts with a salt-master, and drive them (up, add, status,
+salt, salt-run, salt-ssh, ssh, shell, down)."""
 
 import argparse
 import os
 import sys
+import time
 
 from labkit import image, lab, master, paths
 from labkit.util import LabError
@@ -28,7 +30,9 @@ def cmd_add(args):
 
 def cmd_down(_args):
     lab.preflight()
+    started = time.monotonic()
     lab.teardown()
+    print(f"lab: down: everything the lab made is gone ({time.monotonic() - started:.1f} s)")
 
 
 def cmd_status(_args):

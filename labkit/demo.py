@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from labkit import acme
+from labkit import acme, paths
 from labkit.driver import Fleet, changes, failures, wait_for
 from labkit.util import LabError
 
@@ -104,7 +104,8 @@ def run(topology):
     print(f"\nThe site: https://{site}/ at {web.address} (from this machine), for example:")
     print(f"   curl --cacert {root} --resolve {site}:443:{web.address} https://{site}/")
     print(f"The CA to trust (the lab's ACME CA, new at every 'up'): {root}")
-    print("Look around: ./lab status | ./lab salt '*' ... | ./lab ssh HOST; remove: ./lab down")
+    lab = "./lab" if paths.SLOT == 0 else f"WSPLAB_SLOT={paths.SLOT} ./lab"
+    print(f"Look around: {lab} status | {lab} salt '*' ... | {lab} ssh HOST; remove: {lab} down")
     print("demo: " + ("every check passed" if ok else "SOME CHECKS FAILED"))
     return ok
 
