@@ -9,9 +9,7 @@ import json
 import ssl
 import subprocess
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from cryptography import x509
 
@@ -106,20 +104,7 @@ class Fleet:
     def orchestrate(self, sls="orch.deploy", timeout=1800):
         """Run an orchestration on the master; return ({minion: [state results]}, {step id:
         result}). A minion highstated by several steps has all their results in its list."""
-        cmd = master.salt_cmd("salt-run", ["state.orchestrate", sls, "--out=json"])
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        # salt-run may print progress and warnings before its JSON document.
-        start = result.stdout.find("\n{")
-        text = result.stdout if result.stdout.startswith("{") else result.stdout[start + 1 :]
-        try:
-            out = parse_json_stream(text) if start >= 0 or text.startswith("{") else None
-            if out is None:
-                raise ValueError("no JSON document")
-        except ValueError as err:
-            raise LabError(
-                f"salt-run state.orchestrate {sls} gave no JSON (rc {result.returncode}):\n"
-                f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
-            ) from err
+        out = self._json("salt-run", ["state.orchestrate", sls], timeout)
         steps, per_minion = {}, {}
         for ret in out.get("data", {}).values():
             if not isinstance(ret, dict):
@@ -173,9 +158,16 @@ def ssh_argv(address, user, *command, options=()):
 
 
 def parse_json_stream(text):
-    """Merge the JSON documents that salt prints one after another into one dict."""
+    """Merge the JSON documents that salt prints one after another into one dict. Lines before
+    the first document (progress and warnings that salt-run prints) are skipped."""
+    lines = text.splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if line.startswith("{")), None)
+    if first is None:
+        if text.strip():
+            raise ValueError("no JSON document")
+        return {}
+    text = "".join(lines[first:]).strip()
     decoder, merged, pos = json.JSONDecoder(), {}, 0
-    text = text.strip()
     while pos < len(text):
         doc, end = decoder.raw_decode(text, pos)
         merged.update(doc)
@@ -199,15 +191,6 @@ def changes(results):
         for m, rs in results.items()
         if any(r.get("changes") for r in rs)
     }
-
-
-def http_get(url, timeout=5):
-    """(status, body) of a GET; HTTP error statuses are returned, not raised."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return resp.status, resp.read().decode()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read().decode()
 
 
 def wait_for(predicate, seconds, interval=0.5):
